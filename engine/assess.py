@@ -1,0 +1,193 @@
+"""Turn counts into the scorecard: values by unit, the displayed number, trend against the last
+reported value, status against target, disclosure control and the summary counts (SPEC §7).
+
+The deciding functions are pure and small; the rules reproduce the seed scorecard exactly (see
+docs/rules.md and tests/test_assess.py). No SQL, no output formats.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Mapping
+
+from engine.definitions import Indicator
+from engine.periods import is_reported, previous_reported
+from engine.plan import Plan
+from engine.run import Counts
+
+SUPPRESSED_TEXT = "Suppressed due to low numbers"
+SCALE = {"percent": 100.0, "rate_per_10000": 10_000.0}
+TREND_SYMBOL = {"better": "↑", "same": "↔", "worse": "↓", "not_comparable": ""}
+STATUS_TEXT = {"better": "Better than target", "achieving": "Achieving target", "missing": "Missing target", "no_target": "No target"}
+
+
+def compute_value(unit: str, numerator: float | None, denominator: float | None) -> float | None:
+    """numerator for a count; 100 × n/d for a percent; 10,000 × n/d for a rate. No denominator, no value."""
+    if numerator is None:
+        return None
+    if unit == "count":
+        return numerator
+    if not denominator:
+        return None
+    return SCALE[unit] * numerator / denominator
+
+
+def rounded(value: float) -> Decimal:
+    """The number as displayed: 0 stays 0; up to 10 one decimal; above 10 a whole number; half up."""
+    exact = Decimal(repr(value))
+    if exact == 0:
+        return Decimal(0)
+    places = Decimal("0.1") if abs(exact) <= 10 else Decimal("1")
+    return exact.quantize(places, rounding=ROUND_HALF_UP)
+
+
+def display(value: float | None) -> str:
+    """`0`, `0.3`, `10.0`, `11`, `2,542`; `-` when there is no value."""
+    if value is None:
+        return "-"
+    shown = rounded(value)
+    if shown == 0:
+        return "0"
+    return f"{shown:,.1f}" if abs(Decimal(repr(value))) <= 10 else f"{shown:,.0f}"
+
+
+def better(polarity: str, a: Decimal | float, b: Decimal | float) -> bool:
+    """Whether a is better than b by polarity (bigger or smaller)."""
+    return a > b if polarity == "bigger" else a < b
+
+
+def trend(polarity: str, comparable: bool, current: float | None, previous: float | None) -> str:
+    """better | same | worse | not_comparable, comparing the displayed values (SPEC §7)."""
+    if polarity == "none" or not comparable or current is None or previous is None:
+        return "not_comparable"
+    now, before = rounded(current), rounded(previous)
+    if now == before:
+        return "same"
+    return "better" if better(polarity, now, before) else "worse"
+
+
+def target_status(polarity: str, target: float | None, value: float | None) -> str:
+    """better | achieving | missing | no_target, comparing the current value with the target."""
+    if target is None or polarity == "none" or value is None:
+        return "no_target"
+    if value == target:
+        return "achieving"
+    return "better" if better(polarity, value, target) else "missing"
+
+
+def is_suppressed(numerator: float | None, threshold: int | None) -> bool:
+    """Disclosure control: withhold a value whose numerator is above 0 and below the threshold."""
+    return threshold is not None and numerator is not None and 0 < numerator < threshold
+
+
+@dataclass(frozen=True)
+class MonthResult:
+    """One indicator in one month: the true numbers, and whether they are withheld."""
+
+    month: date
+    numerator: float | None
+    denominator: float | None
+    value: float | None
+    reported: bool
+    suppressed: bool
+
+    @property
+    def shown(self) -> float | None:
+        """The value as published: none when the month is not reported or is suppressed."""
+        return self.value if self.reported and not self.suppressed else None
+
+
+@dataclass(frozen=True)
+class IndicatorResult:
+    """One row of the scorecard."""
+
+    indicator: Indicator
+    current: MonthResult
+    months: tuple[MonthResult, ...]  # the financial year so far
+    outturns: tuple[tuple[str, MonthResult], ...]
+    same_period_last_year: MonthResult
+    trend: str
+    target_status: str
+    benchmarks: Mapping[str, float | None]
+    error: str | None = None
+    history: Mapping[date, MonthResult] = field(default_factory=dict, repr=False)
+
+
+@dataclass(frozen=True)
+class Summary:
+    total: int
+    trend: Mapping[str, int]
+    target: Mapping[str, int]
+
+
+@dataclass(frozen=True)
+class Scorecard:
+    """The assessed scorecard for one reporting month."""
+
+    period: date
+    authority: str
+    region: str
+    results: tuple[IndicatorResult, ...]
+    summary: Summary
+
+
+def month_result(indicator: Indicator, counts: Counts, month: date, default_suppress: int | None) -> MonthResult:
+    """The numbers of one month; a month with no numerator rows counts 0."""
+    if counts.error:
+        return MonthResult(month, None, None, None, is_reported(indicator.reported, month), False)
+    numerator = counts.numerator.get(month, 0.0)
+    denominator = None
+    if counts.denominator is not None:
+        denominator = counts.denominator.get(month, 0.0)
+    value = compute_value(indicator.unit, numerator, denominator)
+    threshold = indicator.suppress_below if indicator.suppress_below is not None else default_suppress
+    return MonthResult(
+        month, numerator, denominator, value, is_reported(indicator.reported, month), is_suppressed(numerator, threshold)
+    )
+
+
+def assess(
+    plan: Plan,
+    counts: Mapping[str, Counts],
+    benchmarks: Mapping[str, Mapping[str, float]],
+    authority: str = "",
+    region: str = "",
+    default_suppress: int | None = None,
+) -> Scorecard:
+    """The scorecard: every indicator's row and the summary counts."""
+    results = []
+    for indicator_plan in plan.indicators:
+        indicator = indicator_plan.indicator
+        indicator_counts = counts[indicator.id]
+        history = {m: month_result(indicator, indicator_counts, m, default_suppress) for m in indicator_plan.months}
+        current = history[plan.current]
+        previous = history.get(previous_reported(indicator.reported, plan.current))
+        # Trend and status use the true values, also when they are withheld from the published table.
+        current_value = current.value if current.reported else None
+        previous_value = previous.value if previous is not None and previous.reported else None
+        results.append(IndicatorResult(
+            indicator=indicator,
+            current=current,
+            months=tuple(history[m] for m in plan.scorecard.year_months),
+            outturns=tuple((label, history[m]) for label, m in plan.scorecard.outturns),
+            same_period_last_year=history[plan.scorecard.same_period_last_year],
+            trend=trend(indicator.polarity, indicator.trend == "comparable", current_value, previous_value),
+            target_status=target_status(indicator.polarity, indicator.target, current_value),
+            benchmarks=benchmarks.get(indicator.id, {}),
+            error=indicator_counts.error,
+            history=history,
+        ))
+    return Scorecard(plan.current, authority, region, tuple(results), summarise(results))
+
+
+def summarise(results: list[IndicatorResult] | tuple[IndicatorResult, ...]) -> Summary:
+    """Total, and counts of each trend and each target status."""
+    trends = {key: 0 for key in ("better", "same", "worse", "not_comparable")}
+    targets = {key: 0 for key in ("better", "achieving", "missing", "no_target")}
+    for result in results:
+        trends[result.trend] += 1
+        targets[result.target_status] += 1
+    return Summary(len(results), trends, targets)
+

@@ -1,0 +1,275 @@
+"""The `kpi` command line: parses arguments, calls the pipeline, prints, and maps outcomes to exit
+codes (0 ok, 1 findings, 2 usage or input error). No logic lives here.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from engine.config import open_project
+from engine.issues import Issue, KpiError
+from engine.periods import PeriodError, format_period, parse_period
+
+app = typer.Typer(
+    help="kpi: compute, test and validate children's social care KPIs from case-record extracts.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+ProjectOption = typer.Option(None, "--project", help="Folder holding indicators/, queries/ and kpi.toml (default: the current folder if it has indicators/, else the bundled definitions).")
+DataOption = typer.Option(None, "--data", help="Folder of extracts (<table>.csv, .parquet, .xlsx) or a DuckDB file. Default: kpi.toml's `data`, else the demo council.")
+
+
+def _fail(error: KpiError) -> None:
+    typer.echo(f"error: {error}", err=True)
+    for issue in error.issues:
+        typer.echo(f"  {issue}", err=True)
+    raise typer.Exit(2)
+
+
+def _period(text: str):
+    try:
+        return parse_period(text)
+    except PeriodError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(2)
+
+
+@app.command()
+def compute(
+    period: str = typer.Option(..., "--period", help="The reporting month, YYYY-MM."),
+    data: Optional[Path] = DataOption,
+    indicators: Optional[str] = typer.Option(None, "--indicators", help="Ids to include: patterns, comma-separated, e.g. 'CSC 0*,CSC 181'."),
+    service_group: Optional[str] = typer.Option(None, "--service-group", help="Only this service group."),
+    lead_officer: Optional[str] = typer.Option(None, "--lead-officer", help="Only this lead officer's indicators."),
+    fmt: Optional[str] = typer.Option(None, "--format", help="table | csv | json | parquet (default: table on a terminal, csv otherwise, or the --output suffix)."),
+    output: Optional[Path] = typer.Option(None, "--output", help="Write to this file (atomically) instead of stdout."),
+    scale: int = typer.Option(1, "--scale", help="Demo council only: multiply its population and volumes.", min=1),
+    project: Optional[Path] = ProjectOption,
+) -> None:
+    """Compute the scorecard for a month, with history, trend and status against target.
+
+    Examples:
+
+      kpi compute --period 2017-09
+
+      kpi compute --period 2017-09 --data extracts/ --format json --output scorecard.json
+
+      kpi compute --period 2017-09 --service-group "Child Protection"
+    """
+    from engine import pipeline, render
+
+    month = _period(period)
+    try:
+        proj = open_project(project)
+        fmt = _choose_format(fmt, output)
+        definitions = pipeline.load_definitions(proj)
+        if definitions.issues and any(i.level == "error" for i in definitions.issues):
+            raise KpiError("some definitions do not load: run `kpi validate`", [i for i in definitions.issues if i.level == "error"])
+        chosen = pipeline.select_indicators(definitions.indicators, indicators, service_group, lead_officer)
+        if not chosen:
+            raise KpiError("no indicator matches the filters given: `kpi list` shows them all")
+        scorecard = pipeline.compute(proj, definitions, chosen, month, data or proj.config.data, scale)
+    except KpiError as error:
+        _fail(error)
+        return
+    if output:
+        render.write_scorecard(scorecard, fmt, output)
+        typer.echo(f"wrote {output}", err=True)
+    elif fmt == "parquet":
+        typer.echo("error: parquet is binary: give --output FILE.parquet", err=True)
+        raise typer.Exit(2)
+    else:
+        sys.stdout.write(render.render(scorecard, fmt))
+    failed = [r.indicator.id for r in scorecard.results if r.error]
+    if failed:
+        typer.echo(f"{len(failed)} indicator(s) failed: {', '.join(failed)}", err=True)
+        raise typer.Exit(1)
+
+
+def _choose_format(fmt: str | None, output: Path | None) -> str:
+    from engine.render import FORMATS
+
+    if fmt is None:
+        if output is not None and output.suffix.lstrip(".") in FORMATS:
+            return output.suffix.lstrip(".")
+        return "table" if sys.stdout.isatty() else "csv"
+    if fmt not in FORMATS:
+        raise KpiError(f"unknown format {fmt!r}: choose one of {', '.join(FORMATS)}")
+    return fmt
+
+
+@app.command()
+def validate(
+    paths: Optional[list[Path]] = typer.Argument(None, help="Indicator files or folders (default: all of indicators/)."),
+    output_format: str = typer.Option("text", "--output-format", help="text | json | github (GitHub Actions annotations)."),
+    project: Optional[Path] = ProjectOption,
+) -> None:
+    """Check every definition: YAML, the JSON Schema, rules across files, and the SQL.
+
+    Examples:
+
+      kpi validate
+
+      kpi validate indicators/csc_038.yaml --output-format github
+    """
+    from engine import pipeline
+    from engine.validate import validate as run_validation
+
+    if output_format not in ("text", "json", "github"):
+        typer.echo("error: --output-format must be text, json or github", err=True)
+        raise typer.Exit(2)
+    try:
+        proj = open_project(project)
+        definitions = pipeline.load_definitions(proj, paths or None)
+    except KpiError as error:
+        _fail(error)
+        return
+    issues = run_validation(definitions)
+    errors = [i for i in issues if i.level == "error"]
+    warnings = [i for i in issues if i.level == "warning"]
+    _print_issues(issues, output_format)
+    summary = f"{len(definitions.indicators)} indicator(s) checked: {len(errors)} error(s), {len(warnings)} warning(s)"
+    typer.echo(summary, err=True)
+    raise typer.Exit(1 if errors else 0)
+
+
+def _print_issues(issues: list[Issue], output_format: str) -> None:
+    if output_format == "json":
+        typer.echo(json.dumps([issue.__dict__ for issue in issues], indent=2))
+        return
+    for issue in issues:
+        if output_format == "github":
+            kind = "error" if issue.level == "error" else "warning"
+            where = f"file={issue.file}" + (f",line={issue.line}" if issue.line else "") + (f",col={issue.column}" if issue.column else "")
+            text = issue.message + (f" ({issue.hint})" if issue.hint else "")
+            typer.echo(f"::{kind} {where},title=kpi {issue.code}::{text}")
+        else:
+            typer.echo(str(issue))
+
+
+@app.command("test")
+def test_command(
+    ids: Optional[list[str]] = typer.Argument(None, help="Indicator ids or patterns (default: all)."),
+    project: Optional[Path] = ProjectOption,
+) -> None:
+    """Run the indicators' fixture cases and report each: pass, or expected against actual.
+
+    Examples:
+
+      kpi test
+
+      kpi test "CSC 038" "CSC 2*"
+    """
+    from engine import pipeline
+    from engine.testing import run_cases
+
+    try:
+        proj = open_project(project)
+        definitions = pipeline.load_definitions(proj)
+        if any(i.level == "error" for i in definitions.issues):
+            raise KpiError("some definitions do not load: run `kpi validate`", [i for i in definitions.issues if i.level == "error"])
+        chosen = pipeline.select_indicators(definitions.indicators, ",".join(ids) if ids else None)
+        results, problems = run_cases(chosen, definitions.tables, list(definitions.shared), proj.config.fy_start_month)
+    except KpiError as error:
+        _fail(error)
+        return
+    for problem in problems:
+        typer.echo(str(problem), err=True)
+    failed = 0
+    for result in results:
+        if result.passed:
+            typer.echo(f"pass  {result.indicator.id}: {result.case.name}")
+            continue
+        failed += 1
+        typer.echo(f"FAIL  {result.indicator.id}: {result.case.name} ({result.where})")
+        for difference in result.differences:
+            typer.echo(f"        {difference}")
+        if result.error:
+            typer.echo(f"        error: {result.error}")
+    untested = [i.id for i in chosen if not i.tests]
+    typer.echo(f"{len(results) - failed} passed, {failed} failed")
+    if untested:
+        typer.echo(f"no cases: {', '.join(untested)}", err=True)
+    raise typer.Exit(1 if failed else 0)
+
+
+@app.command("list")
+def list_command(project: Optional[Path] = ProjectOption) -> None:
+    """The catalogue: id, title, lead officer, unit, collected, polarity, target.
+
+    Example:
+
+      kpi list
+    """
+    from engine import pipeline
+
+    try:
+        definitions = pipeline.load_definitions(open_project(project))
+    except KpiError as error:
+        _fail(error)
+        return
+    rows = [["id", "title", "lead_officer", "unit", "collected", "polarity", "target"]]
+    for i in definitions.indicators:
+        rows.append([i.id, i.title[:60], i.lead_officer or "-", i.unit, i.collected, i.polarity, "-" if i.target is None else f"{i.target:g}"])
+    widths = [max(len(r[c]) for r in rows) for c in range(len(rows[0]))]
+    for row in rows:
+        typer.echo("  ".join(v.ljust(w) for v, w in zip(row, widths)).rstrip())
+    if definitions.issues:
+        typer.echo(f"{len(definitions.issues)} file problem(s): run `kpi validate`", err=True)
+
+
+@app.command()
+def explain(
+    indicator_id: str = typer.Argument(..., metavar="ID", help="The indicator id, e.g. 'CSC 038'."),
+    period: str = typer.Option(..., "--period", help="The reporting month, YYYY-MM."),
+    project: Optional[Path] = ProjectOption,
+) -> None:
+    """Show the SQL as run for an indicator, with the `period` rows (each month's window).
+
+    Example:
+
+      kpi explain "CSC 038" --period 2017-09
+    """
+    from engine import pipeline
+    from engine.plan import plan_scorecard
+
+    month = _period(period)
+    try:
+        proj = open_project(project)
+        definitions = pipeline.load_definitions(proj)
+        chosen = pipeline.select_indicators(definitions.indicators, indicator_id)
+        if not chosen:
+            raise KpiError(f"no indicator has the id {indicator_id!r}: `kpi list` shows them all")
+    except KpiError as error:
+        _fail(error)
+        return
+    plan = plan_scorecard(chosen[:1], month, list(definitions.shared), definitions.tables, proj.config.fy_start_month).indicators[0]
+    i = plan.indicator
+    typer.echo(f"-- {i.id}: {i.title}")
+    typer.echo(f"-- collected {i.collected}, reported {i.reported}, unit {i.unit}, polarity {i.polarity}")
+    typer.echo(f"-- reads: {', '.join(sorted(plan.tables)) or 'no extract table'}")
+    typer.echo("-- period (one row per month computed):")
+    for row in plan.period:
+        typer.echo(f"--   {format_period(row['month'])}: {row['start_date']} to {row['end_date']} (snapshot {row['snapshot_date']})")
+    for part, sql in (("numerator", plan.numerator), ("denominator", plan.denominator)):
+        if sql is None:
+            continue
+        typer.echo(f"\n-- {part} ({sql.file}, line {sql.line})")
+        typer.echo(sql.text.rstrip())
+
+
+def main() -> None:
+    """Entry point of the `kpi` console script."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,142 @@
+"""The DuckDB connection indicator SQL runs on: extract tables, the calendar, the shared macros and
+views of queries/, and the `period` relation; locked so that no SQL can touch files, the network or
+the configuration.
+
+It does not decide which months or indicators to run (plan.py) nor what the counts mean (assess.py).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from typing import Iterable, Mapping
+
+import duckdb
+
+from engine.calendar import CALENDAR_FIRST_YEAR, CALENDAR_LAST_YEAR, calendar_sql, non_working_days
+from engine.definitions import QueryFile, Sql
+from engine.extracts import Table, create_empty_table
+from engine.issues import Issue
+from engine.sqlcheck import query_file_statement
+
+PERIOD_COLUMNS = (
+    "month", "start_date", "end_date", "snapshot_date", "month_start", "month_end",
+    "fy_start", "fy_end", "quarter_start", "quarter_end",
+)
+
+
+def connect() -> duckdb.DuckDBPyConnection:
+    """A new in-memory database, still open to files so that extracts can be loaded."""
+    return duckdb.connect(":memory:", config={"threads": 2})
+
+
+def lock(con: duckdb.DuckDBPyConnection) -> None:
+    """From here on no statement may read or write files, attach databases, load extensions or change settings."""
+    con.execute("SET enable_external_access = false")
+    con.execute("SET lock_configuration = true")
+
+
+def create_missing_tables(con: duckdb.DuckDBPyConnection, tables: Iterable[Table]) -> None:
+    """Empty tables for the extracts not loaded, so that views over them still bind."""
+    present = {row[0] for row in con.execute("SELECT table_name FROM duckdb_tables() WHERE NOT temporary").fetchall()}
+    for table in tables:
+        if table.name not in present:
+            create_empty_table(con, table)
+
+
+def install_calendar(con: duckdb.DuckDBPyConnection, closure_days: tuple[date, ...] = ()) -> None:
+    """ref_calendar: one row per day, with working days numbered (see queries/macros.sql)."""
+    closed = sorted(non_working_days(CALENDAR_FIRST_YEAR, CALENDAR_LAST_YEAR, closure_days))
+    con.execute("CREATE OR REPLACE TEMP TABLE _non_working_days (calendar_date DATE)")
+    con.executemany("INSERT INTO _non_working_days VALUES (?)", [(day,) for day in closed])
+    con.execute(calendar_sql())
+    con.execute("DROP TABLE _non_working_days")
+
+
+def install_period(con: duckdb.DuckDBPyConnection, rows: Iterable[Mapping[str, date]]) -> None:
+    """The `period` relation: one row per month being computed, with the indicator's window."""
+    columns = ", ".join(f"{c} DATE" for c in PERIOD_COLUMNS)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE period ({columns})")
+    values = [tuple(row[c] for c in PERIOD_COLUMNS) for row in rows]
+    if values:
+        con.executemany(f"INSERT INTO period VALUES ({', '.join('?' for _ in PERIOD_COLUMNS)})", values)
+
+
+@dataclass(frozen=True)
+class SharedDefinition:
+    """A macro or view from queries/, by name."""
+
+    kind: str  # MACRO | VIEW
+    name: str
+    sql: Sql
+
+
+def shared_definitions(files: Iterable[QueryFile]) -> tuple[list[SharedDefinition], list[Issue]]:
+    """The statements of queries/*.sql as macros and views; anything else is an issue."""
+    found, issues = [], []
+    for file in files:
+        for statement in file.statements:
+            kind_name = query_file_statement(statement.text)
+            if kind_name is None:
+                issues.append(Issue(
+                    "forbidden-statement",
+                    "a file under queries/ may hold only CREATE VIEW and CREATE MACRO statements",
+                    statement.file, statement.line,
+                    hint="move anything else out: the engine loads the data and runs the indicators",
+                ))
+                continue
+            found.append(SharedDefinition(kind_name[0], kind_name[1], statement))
+    return found, issues
+
+
+def install_shared(con: duckdb.DuckDBPyConnection, definitions: list[SharedDefinition]) -> list[Issue]:
+    """Create the macros and views, each after those it depends on; report the ones that fail."""
+    pending = list(definitions)
+    while pending:
+        failed: list[tuple[SharedDefinition, Exception]] = []
+        for definition in pending:
+            try:
+                con.execute(definition.sql.text)
+            except duckdb.Error as error:
+                failed.append((definition, error))
+        if len(failed) == len(pending):  # no progress: these fail on their own
+            return [_shared_issue(d, e) for d, e in failed]
+        pending = [d for d, _ in failed]
+    return []
+
+
+def _shared_issue(definition: SharedDefinition, error: Exception) -> Issue:
+    message, sql_line = describe_duckdb_error(error)
+    line = definition.sql.file_line(sql_line) if sql_line else definition.sql.line
+    return Issue("sql-binding", f"{definition.kind.lower()} {definition.name}: {message}", definition.sql.file, line)
+
+
+def describe_duckdb_error(error: Exception) -> tuple[str, int | None]:
+    """DuckDB's message in the user's terms (lower-case, with its "did you mean"), and the SQL line it points at."""
+    text = str(error)
+    match = re.search(r"LINE (\d+):", text)
+    line = int(match.group(1)) if match else None
+    lines = [part.strip() for part in text.split("\n") if part.strip() and not part.strip().startswith("LINE ") and set(part.strip()) != {"^"}]
+    first = lines[0] if lines else text
+    first = re.sub(r"^[A-Za-z ]+ Error: ", "", first)
+    if "file system operations are disabled" in first or "Permission Error" in text:
+        first = "reads or writes a file, which indicator SQL may not do: select only from the extract tables, views and `period`"
+    message = first[:1].lower() + first[1:]
+    extra = [l for l in lines[1:] if l.lower().startswith(("did you mean", "candidate"))]
+    if extra:
+        message += " (" + "; ".join(e[:1].lower() + e[1:] for e in extra) + ")"
+    return message, line
+
+
+def wrap(sql: str) -> str:
+    """A user SELECT as a subquery, keeping its line numbers (DuckDB's `LINE n` stays the SQL's line n)."""
+    body = sql.strip().rstrip(";")
+    return f"SELECT * FROM ({body}\n)"
+
+
+def columns_of(con: duckdb.DuckDBPyConnection, sql: str) -> dict[str, str]:
+    """The columns a SELECT returns, with their DuckDB types (binds it without running it)."""
+    relation = con.sql(wrap(sql))
+    return {name.lower(): str(kind) for name, kind in zip(relation.columns, relation.types)}
+

@@ -1,0 +1,309 @@
+"""The extract tables (SPEC §6): their definitions, read from schemas/extracts.yaml, and loading the
+council's files (CSV, Parquet, Excel, a DuckDB database) into typed DuckDB tables.
+
+Every value that cannot be read as its column's type is reported with file, row, column and value, all
+in one run. Nothing here knows about indicators beyond the names of the tables they need.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+import duckdb
+import yaml
+
+from engine.issues import Issue, KpiError, display_path
+
+SQL_TYPES = {
+    "text": "VARCHAR",
+    "date": "DATE",
+    "timestamp": "TIMESTAMP",
+    "boolean": "BOOLEAN",
+    "integer": "BIGINT",
+    "double": "DOUBLE",
+}
+_EXPECTED = {
+    "date": "a date (2017-09-30 or 30/09/2017)",
+    "timestamp": "a date and time (2017-09-30 14:05 or 30/09/2017 14:05)",
+    "boolean": "true/false, Y/N or 1/0",
+    "integer": "a whole number",
+    "double": "a number",
+}
+FILE_SUFFIXES = (".csv", ".parquet", ".xlsx")
+DATABASE_SUFFIXES = (".duckdb", ".db")
+EXAMPLES_PER_PROBLEM = 5
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str
+    extension: bool = False
+
+    @property
+    def sql_type(self) -> str:
+        return SQL_TYPES[self.type]
+
+
+@dataclass(frozen=True)
+class Table:
+    """One extract table: its columns in order and its key (one or more columns)."""
+
+    name: str
+    key: tuple[str, ...]
+    columns: tuple[Column, ...]
+    reference: bool = False
+
+    def column(self, name: str) -> Column | None:
+        return next((c for c in self.columns if c.name == name), None)
+
+
+@lru_cache(maxsize=4)
+def table_definitions(schemas_dir: Path) -> Mapping[str, Table]:
+    """The extract tables defined in schemas/extracts.yaml, by name."""
+    raw = yaml.safe_load((schemas_dir / "extracts.yaml").read_text(encoding="utf-8"))
+    tables = {}
+    for name, spec in raw["tables"].items():
+        columns = []
+        for column, kind in spec["columns"].items():
+            if isinstance(kind, dict):
+                columns.append(Column(column, kind["type"], bool(kind.get("extension"))))
+            else:
+                columns.append(Column(column, kind))
+        key = spec["key"]
+        tables[name] = Table(name, tuple(key) if isinstance(key, list) else (key,), tuple(columns), bool(spec.get("reference")))
+    return tables
+
+
+def quote(name: str) -> str:
+    """A DuckDB identifier, quoted."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def create_empty_table(con: duckdb.DuckDBPyConnection, table: Table) -> None:
+    """An empty table shaped like the extract, for binding SQL and for fixture tests."""
+    columns = ", ".join(f"{quote(c.name)} {c.sql_type}" for c in table.columns)
+    con.execute(f"CREATE OR REPLACE TABLE {quote(table.name)} ({columns})")
+
+
+def parse_expression(column: str, kind: str) -> str:
+    """SQL turning the text column `column` into `kind`; NULL when empty or unreadable.
+
+    Dates accept ISO and UK forms (a time, if any, is dropped); timestamps ISO or UK with or without
+    seconds; booleans true/false, t/f, Y/N, yes/no, 1/0.
+    """
+    v = f"NULLIF(trim({quote(column)}), '')"
+    if kind == "text":
+        return v
+    if kind == "date":
+        return (
+            f"COALESCE(TRY_CAST({v} AS DATE), CAST(TRY_CAST({v} AS TIMESTAMP) AS DATE), "
+            f"CAST(try_strptime({v}, ['%d/%m/%Y', '%d/%m/%Y %H:%M', '%d/%m/%Y %H:%M:%S']) AS DATE))"
+        )
+    if kind == "timestamp":
+        return (
+            f"COALESCE(TRY_CAST({v} AS TIMESTAMP), "
+            f"try_strptime({v}, ['%d/%m/%Y %H:%M:%S', '%d/%m/%Y %H:%M', '%d/%m/%Y']))"
+        )
+    if kind == "boolean":
+        return (
+            f"CASE WHEN lower({v}) IN ('true', 't', 'y', 'yes', '1') THEN TRUE "
+            f"WHEN lower({v}) IN ('false', 'f', 'n', 'no', '0') THEN FALSE END"
+        )
+    if kind == "integer":
+        return f"TRY_CAST({v} AS BIGINT)"
+    if kind == "double":
+        return f"TRY_CAST({v} AS DOUBLE)"
+    raise ValueError(f"unknown column type {kind!r}")
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where one table's rows come from: a file, or a table in a DuckDB database file."""
+
+    table: str
+    path: Path
+    kind: str  # csv | parquet | xlsx | duckdb
+
+    @property
+    def shown(self) -> str:
+        base = display_path(self.path)
+        return f"{base} (table {self.table})" if self.kind == "duckdb" else base
+
+    def row_label(self, row: int) -> str:
+        """How the user finds a data row: CSV and Excel count the header as line/row 1."""
+        if self.kind == "csv":
+            return f"row {row} (line {row + 1})"
+        if self.kind == "xlsx":
+            return f"row {row + 1}"
+        return f"row {row}"
+
+
+def find_sources(data_dir: Path, tables: Iterable[str]) -> tuple[dict[str, Source], list[Issue]]:
+    """The file behind each table in `data_dir` (`<table>.csv|.parquet|.xlsx`, or a DuckDB file)."""
+    data_dir = Path(data_dir)
+    if not data_dir.exists():
+        raise KpiError(f"the data folder {display_path(data_dir)} does not exist: give --data the folder holding the extracts")
+    issues: list[Issue] = []
+    sources: dict[str, Source] = {}
+    databases = [data_dir] if data_dir.is_file() else sorted(p for p in data_dir.iterdir() if p.suffix in DATABASE_SUFFIXES)
+    database_tables = _database_tables(databases)
+    for table in tables:
+        found = [Source(table, data_dir / f"{table}{s}", s[1:]) for s in FILE_SUFFIXES] if data_dir.is_dir() else []
+        found = [s for s in found if s.path.exists()]
+        found += [Source(table, db, "duckdb") for db, names in database_tables.items() if table in names]
+        if len(found) > 1:
+            issues.append(Issue("ambiguous-table", f"table {table} is given more than once: {', '.join(s.shown for s in found)}", display_path(data_dir), hint="keep one of them"))
+        elif found:
+            sources[table] = found[0]
+    return sources, issues
+
+
+def _database_tables(databases: list[Path]) -> dict[Path, set[str]]:
+    result = {}
+    for path in databases:
+        try:
+            with duckdb.connect(str(path), read_only=True) as con:
+                result[path] = {row[0] for row in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+        except duckdb.Error as error:
+            raise KpiError(f"{display_path(path)} cannot be opened as a DuckDB database: {str(error).splitlines()[0]}") from None
+    return result
+
+
+def load_table(con: duckdb.DuckDBPyConnection, table: Table, source: Source) -> list[Issue]:
+    """Load one source into the typed table `table.name`; return the problems (nothing is loaded if any)."""
+    raw = f"_raw_{table.name}"
+    try:
+        _stage_raw(con, raw, source)
+    except (duckdb.Error, OSError, ValueError) as error:
+        return [Issue("unreadable-file", f"cannot read {source.shown}: {str(error).splitlines()[0]}", source.shown, hint="check the file is a valid " + source.kind.upper())]
+    try:
+        return _convert(con, raw, table, source)
+    finally:
+        con.execute(f"DROP TABLE IF EXISTS {quote(raw)}")
+
+
+def _stage_raw(con: duckdb.DuckDBPyConnection, raw: str, source: Source) -> None:
+    """The source's rows as text, numbered from 1 in file order (`_kpi_row`)."""
+    path = str(source.path).replace("'", "''")
+    if source.kind == "csv":
+        relation = f"read_csv('{path}', all_varchar = true, header = true)"
+    elif source.kind == "parquet":
+        relation = f"read_parquet('{path}')"
+    elif source.kind == "xlsx":
+        import polars as pl  # only when an Excel file is given: it is slow to import
+
+        frame = pl.read_excel(source.path, infer_schema_length=0)
+        frame = frame.select(pl.all().cast(pl.String))
+        con.register("_kpi_excel", frame.to_arrow())
+        relation = "_kpi_excel"
+    else:
+        alias = "_kpi_source"
+        attached = {row[0] for row in con.execute("SELECT database_name FROM duckdb_databases()").fetchall()}
+        if alias not in attached:
+            con.execute(f"ATTACH '{path}' AS {alias} (READ_ONLY)")
+        relation = f"{alias}.{quote(source.table)}"
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {quote(raw)} AS "
+        f"SELECT row_number() OVER () AS _kpi_row, * FROM {relation}"
+    )
+    if source.kind == "xlsx":
+        con.unregister("_kpi_excel")
+
+
+def _convert(con: duckdb.DuckDBPyConnection, raw: str, table: Table, source: Source) -> list[Issue]:
+    present = [row[0] for row in con.execute(f"DESCRIBE {quote(raw)}").fetchall() if row[0] != "_kpi_row"]
+    issues = []
+    for column in table.columns:
+        if column.name not in present:
+            close = difflib.get_close_matches(column.name, present, n=1)
+            hint = f"is `{close[0]}` meant to be `{column.name}`?" if close else f"add the column `{column.name}` ({column.type})"
+            issues.append(Issue("missing-column", f"{source.shown} has no column `{column.name}`", source.shown, 1, hint=hint))
+    if issues:
+        return issues
+
+    for column in table.columns:
+        if column.type == "text":
+            continue
+        parsed = parse_expression(column.name, column.type)
+        text = f"CAST({quote(column.name)} AS VARCHAR)"
+        bad = con.execute(
+            f"SELECT _kpi_row, {text} FROM (SELECT _kpi_row, {quote(column.name)}, {parsed} AS parsed FROM {quote(raw)}) "
+            f"WHERE parsed IS NULL AND NULLIF(trim({text}), '') IS NOT NULL ORDER BY _kpi_row"
+        ).fetchall()
+        for row, value in bad[:EXAMPLES_PER_PROBLEM]:
+            issues.append(Issue(
+                "unreadable-value",
+                f"{source.shown}, {source.row_label(row)}, column `{column.name}`: {value!r} is not {_EXPECTED[column.type]}",
+                source.shown, row + 1 if source.kind == "csv" else row,
+            ))
+        if len(bad) > EXAMPLES_PER_PROBLEM:
+            issues.append(Issue("unreadable-value", f"{source.shown}, column `{column.name}`: {len(bad) - EXAMPLES_PER_PROBLEM} more values are not {_EXPECTED[column.type]}", source.shown))
+
+    issues.extend(_key_issues(con, raw, table, source))
+    if issues:
+        return issues
+
+    extra = [c for c in present if table.column(c) is None]
+    selected = [f"{parse_expression(c.name, c.type) if c.type != 'text' else 'CAST(' + quote(c.name) + ' AS VARCHAR)'} AS {quote(c.name)}" for c in table.columns]
+    # Columns beyond the definition are kept as text: a council may break results down by them.
+    selected += [f"CAST({quote(c)} AS VARCHAR) AS {quote(c)}" for c in extra if not c.startswith("_kpi")]
+    con.execute(f"CREATE OR REPLACE TABLE {quote(table.name)} AS SELECT {', '.join(selected)} FROM {quote(raw)} ORDER BY _kpi_row")
+    return []
+
+
+def _key_issues(con: duckdb.DuckDBPyConnection, raw: str, table: Table, source: Source) -> list[Issue]:
+    issues = []
+    key_text = " || '/' || ".join(f"coalesce(CAST({quote(k)} AS VARCHAR), '')" for k in table.key)
+    empty_condition = " OR ".join(f"NULLIF(trim(CAST({quote(k)} AS VARCHAR)), '') IS NULL" for k in table.key)
+    empty = con.execute(f"SELECT _kpi_row FROM {quote(raw)} WHERE {empty_condition} ORDER BY _kpi_row LIMIT {EXAMPLES_PER_PROBLEM + 1}").fetchall()
+    key_name = ", ".join(f"`{k}`" for k in table.key)
+    for (row,) in empty[:EXAMPLES_PER_PROBLEM]:
+        issues.append(Issue("empty-key", f"{source.shown}, {source.row_label(row)}: the key {key_name} is empty", source.shown, row + 1 if source.kind == "csv" else row, hint="every row needs its own key"))
+    duplicates = con.execute(
+        f"SELECT {key_text} AS k, list(_kpi_row ORDER BY _kpi_row) FROM {quote(raw)} WHERE NOT ({empty_condition}) "
+        f"GROUP BY k HAVING count(*) > 1 ORDER BY min(_kpi_row) LIMIT {EXAMPLES_PER_PROBLEM}"
+    ).fetchall()
+    for key, rows in duplicates:
+        where = ", ".join(source.row_label(r) for r in rows[:5])
+        issues.append(Issue("duplicate-key", f"{source.shown}: the key {key_name} {key!r} is used by more than one row ({where})", source.shown, rows[1] + 1 if source.kind == "csv" else rows[1], hint="each row must have its own key"))
+    return issues
+
+
+def load_rows(con: duckdb.DuckDBPyConnection, table: Table, rows: Iterable[Mapping[str, Any]], origin: str) -> list[Issue]:
+    """Insert rows given as mappings (a fixture test's `given`), typed like the extract; columns not given are null."""
+    rows = list(rows)
+    create_empty_table(con, table)
+    issues = []
+    for index, row in enumerate(rows, start=1):
+        for name in row:
+            if table.column(name) is None:
+                close = difflib.get_close_matches(name, [c.name for c in table.columns], n=1)
+                issues.append(Issue("unknown-column", f"{origin}: {table.name} row {index} has no column `{name}`", hint=f"did you mean `{close[0]}`?" if close else None))
+    if issues or not rows:
+        return issues
+    names = [c.name for c in table.columns]
+    values = [[None if row.get(n) is None else str(row.get(n)) for n in names] for row in rows]
+    placeholders = ", ".join("?" for _ in names)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _given ({', '.join(quote(n) + ' VARCHAR' for n in names)})")
+    con.executemany(f"INSERT INTO _given VALUES ({placeholders})", values)
+    con.execute("ALTER TABLE _given ADD COLUMN _kpi_row BIGINT")
+    con.execute("UPDATE _given SET _kpi_row = rowid + 1")
+    for column in table.columns:
+        if column.type == "text":
+            continue
+        bad = con.execute(
+            f"SELECT _kpi_row, {quote(column.name)} FROM _given WHERE {parse_expression(column.name, column.type)} IS NULL "
+            f"AND NULLIF(trim({quote(column.name)}), '') IS NOT NULL"
+        ).fetchall()
+        issues.extend(Issue("unreadable-value", f"{origin}: {table.name} row {row}, column `{column.name}`: {value!r} is not {_EXPECTED[column.type]}") for row, value in bad)
+    if not issues:
+        selected = ", ".join(f"{parse_expression(c.name, c.type)} AS {quote(c.name)}" for c in table.columns)
+        con.execute(f"INSERT INTO {quote(table.name)} SELECT {selected} FROM _given ORDER BY _kpi_row")
+    con.execute("DROP TABLE _given")
+    return issues
+

@@ -1,0 +1,137 @@
+"""The pipeline, wired: load the definitions, open the data, plan, run, assess.
+
+Each step lives in its own module; this one only puts them in order for the commands to call, and
+turns problems with the data into a KpiError that lists them all.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Iterable, Mapping
+
+import duckdb
+
+from engine import database
+from engine.assess import Scorecard, assess
+from engine.config import Project
+from engine.database import SharedDefinition
+from engine.definitions import Indicator, QueryFile
+from engine.extracts import Table, find_sources, load_table, table_definitions
+from engine.issues import Issue, KpiError, display_path
+from engine.load import load_indicators, load_query_files
+from engine.plan import Plan, plan_scorecard
+from engine.run import run_plan
+
+REFERENCE_TABLES = ("ref_benchmarks",)
+
+
+@dataclass(frozen=True)
+class Definitions:
+    """Everything a project defines: indicators, shared SQL, extract tables; and what failed to load."""
+
+    indicators: tuple[Indicator, ...]
+    query_files: tuple[QueryFile, ...]
+    shared: tuple[SharedDefinition, ...]
+    tables: Mapping[str, Table]
+    issues: tuple[Issue, ...]
+
+
+def load_definitions(project: Project, paths: list[Path] | None = None) -> Definitions:
+    """Load indicators and queries/ of a project; file-level problems are kept in `issues`."""
+    indicators, issues = load_indicators(project, paths)
+    query_files, query_issues = load_query_files(project)
+    shared, shared_issues = database.shared_definitions(query_files)
+    return Definitions(
+        indicators, query_files, tuple(shared), table_definitions(project.schemas_dir),
+        tuple(issues + query_issues + shared_issues),
+    )
+
+
+def select_indicators(
+    indicators: Iterable[Indicator], pattern: str | None = None, service_group: str | None = None,
+    lead_officer: str | None = None,
+) -> tuple[Indicator, ...]:
+    """The indicators matching an id pattern (`CSC 0*`, comma-separated), a service group and a lead officer."""
+    chosen = []
+    patterns = [p.strip().lower() for p in pattern.split(",")] if pattern else None
+    for indicator in indicators:
+        if patterns and not any(fnmatch.fnmatch(indicator.id.lower(), p) or fnmatch.fnmatch(indicator.file_stem, p) for p in patterns):
+            continue
+        if service_group and indicator.service_group.lower() != service_group.lower():
+            continue
+        if lead_officer and (indicator.lead_officer or "").lower() != lead_officer.lower():
+            continue
+        chosen.append(indicator)
+    return tuple(chosen)
+
+
+def open_database(
+    definitions: Definitions, plan: Plan, data: Path | None, closure_days: tuple[date, ...] = (), scale: int = 1,
+) -> duckdb.DuckDBPyConnection:
+    """A locked connection holding the extracts the plan reads (from `data`, or the demo council)."""
+    con = database.connect()
+    needed = set(plan.tables) | set(REFERENCE_TABLES)
+    if data is None:
+        _load_demo(con, definitions.tables, scale)
+    else:
+        _load_files(con, definitions.tables, plan, data, needed)
+    database.create_missing_tables(con, definitions.tables.values())
+    database.lock(con)
+    database.install_calendar(con, closure_days)
+    # A view that does not bind fails the indicators that use it (each reports the missing view).
+    database.install_shared(con, list(definitions.shared))
+    return con
+
+
+def _load_demo(con: duckdb.DuckDBPyConnection, tables: Mapping[str, Table], scale: int) -> None:
+    from engine import demo  # generated on demand: nothing of it is on disk
+
+    for name, frame in demo.generate(scale=scale).items():
+        if name in tables:
+            con.from_arrow(frame.to_arrow()).create(name)
+
+
+def _load_files(con: duckdb.DuckDBPyConnection, tables: Mapping[str, Table], plan: Plan, data: Path, needed: set[str]) -> None:
+    sources, issues = find_sources(data, tables)
+    for name in sorted(needed):
+        if name not in sources and name not in REFERENCE_TABLES:
+            users = ", ".join(plan.needing(name))
+            issues.append(Issue(
+                "missing-table", f"table {name} is not in {display_path(data)}, and {users} need it",
+                display_path(data), hint=f"add {name}.csv, .parquet or .xlsx, or leave out those indicators",
+            ))
+    for name, source in sorted(sources.items()):
+        if name in needed:
+            issues.extend(load_table(con, tables[name], source))
+    if issues:
+        raise KpiError(f"the extracts in {display_path(data)} cannot be used as they are", issues)
+
+
+def read_benchmarks(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, float]]:
+    """Published benchmarks by indicator id and area (england, region, statistical_neighbours)."""
+    rows = con.execute(
+        "SELECT indicator_id, area, value FROM ref_benchmarks ORDER BY indicator_id, area, period"
+    ).fetchall()
+    found: dict[str, dict[str, float]] = {}
+    for indicator_id, area, value in rows:
+        found.setdefault(indicator_id, {})[area] = value
+    return found
+
+
+def compute(
+    project: Project, definitions: Definitions, indicators: tuple[Indicator, ...], period: date,
+    data: Path | None = None, scale: int = 1,
+) -> Scorecard:
+    """The scorecard of `indicators` for the month `period`."""
+    config = project.config
+    plan = plan_scorecard(indicators, period, list(definitions.shared), definitions.tables, config.fy_start_month)
+    con = open_database(definitions, plan, data, config.closure_days, scale)
+    try:
+        counts = run_plan(con, plan)
+        benchmarks = read_benchmarks(con)
+    finally:
+        con.close()
+    return assess(plan, counts, benchmarks, config.authority_name, config.region_name, config.suppress_below)

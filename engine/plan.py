@@ -1,0 +1,124 @@
+"""Plan a run: for each indicator, the months it needs, the `period` rows with its windows, the
+queries to run (with the default population denominator of a rate) and the extract tables they read.
+
+Pure: reads definitions, touches no data.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+from typing import Iterable, Mapping
+
+from engine.database import PERIOD_COLUMNS, SharedDefinition
+from engine.definitions import Indicator, Sql
+from engine.periods import (
+    ScorecardMonths, fy_end, fy_start, last_day, quarter_end, quarter_start, scorecard_months, window,
+)
+from engine.sqlcheck import referenced_names, view_body
+
+DEFAULT_DENOMINATOR_FILE = Path(__file__).parent / "sql" / "default_rate_denominator.sql"
+
+
+@lru_cache(maxsize=1)
+def default_rate_denominator() -> Sql:
+    """The 0-17 population per month, for a rate per 10,000 written without a denominator."""
+    text = DEFAULT_DENOMINATOR_FILE.read_text(encoding="utf-8")
+    body = "\n".join(line for line in text.splitlines() if not line.startswith("--"))
+    return Sql(text=body.strip(), file="engine: default rate denominator", line=1)
+
+
+def period_rows(collected: str, months: Iterable[date], first_month: int = 4) -> tuple[Mapping[str, date], ...]:
+    """One row of the `period` relation per month, with the window `collected` gives it."""
+    rows = []
+    for month in sorted(set(months)):
+        start, end = window(collected, month, first_month)
+        values = (
+            month, start, end, last_day(month), month, last_day(month),
+            fy_start(month, first_month), fy_end(month, first_month), quarter_start(month), quarter_end(month),
+        )
+        rows.append(dict(zip(PERIOD_COLUMNS, values)))
+    return tuple(rows)
+
+
+@dataclass(frozen=True)
+class IndicatorPlan:
+    """What to run for one indicator."""
+
+    indicator: Indicator
+    months: tuple[date, ...]
+    period: tuple[Mapping[str, date], ...]
+    numerator: Sql
+    denominator: Sql | None
+    tables: frozenset[str]
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A whole run: the reporting month, the scorecard's history months and each indicator's plan."""
+
+    current: date
+    scorecard: ScorecardMonths
+    indicators: tuple[IndicatorPlan, ...]
+
+    @property
+    def tables(self) -> frozenset[str]:
+        """Every extract table some indicator in the run reads."""
+        return frozenset().union(*(p.tables for p in self.indicators)) if self.indicators else frozenset()
+
+    def needing(self, table: str) -> list[str]:
+        """The ids of the indicators that read `table`."""
+        return [p.indicator.id for p in self.indicators if table in p.tables]
+
+
+def plan_indicator(
+    indicator: Indicator, months: Iterable[date], shared: list[SharedDefinition], extract_tables: Iterable[str],
+    first_month: int = 4,
+) -> IndicatorPlan:
+    """The plan of one indicator over the months given."""
+    months = tuple(sorted(set(months)))
+    denominator = indicator.denominator
+    if denominator is None and indicator.unit == "rate_per_10000":
+        denominator = default_rate_denominator()
+    queries = [q for q in (indicator.numerator, denominator) if q is not None]
+    tables = tables_read(queries, shared, frozenset(extract_tables))
+    return IndicatorPlan(indicator, months, period_rows(indicator.collected, months, first_month), indicator.numerator, denominator, tables)
+
+
+def plan_scorecard(
+    indicators: Iterable[Indicator], current: date, shared: list[SharedDefinition], extract_tables: Iterable[str],
+    first_month: int = 4,
+) -> Plan:
+    """The plan of a scorecard for `current`: every indicator over the months its columns need."""
+    scorecard = scorecard_months(current, first_month)
+    extract_tables = frozenset(extract_tables)
+    plans = tuple(
+        plan_indicator(i, scorecard.all_months(i.reported), shared, extract_tables, first_month) for i in indicators
+    )
+    return Plan(current, scorecard, plans)
+
+
+def tables_read(queries: Iterable[Sql], shared: list[SharedDefinition], extract_tables: frozenset[str]) -> frozenset[str]:
+    """The extract tables the queries read, directly or through views and macros of queries/."""
+    views = {d.name: d for d in shared if d.kind == "VIEW"}
+    macro_tables = {t for d in shared if d.kind == "MACRO" for t in _words(d.sql.text) & extract_tables}
+    found: set[str] = set(macro_tables)
+    seen: set[str] = set()
+    todo = [referenced_names(q.text) for q in queries]
+    while todo:
+        for name in todo.pop():
+            if name in seen:
+                continue
+            seen.add(name)
+            if name in extract_tables:
+                found.add(name)
+            elif name in views:
+                todo.append(referenced_names(view_body(views[name].sql.text)))
+    return frozenset(found)
+
+
+def _words(text: str) -> set[str]:
+    return set(re.findall(r"[a-z_][a-z0-9_]*", text.lower()))

@@ -1,0 +1,224 @@
+"""Write a scorecard: a terminal table, CSV, JSON (SPEC §9's shape), Parquet (long form).
+
+Formats only: every number and decision comes from assess.py. Files are written atomically: to a
+temporary file beside the target, then renamed, so a failure never leaves a half-written file.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, Callable
+
+from engine.assess import STATUS_TEXT, SUPPRESSED_TEXT, TREND_SYMBOL, IndicatorResult, MonthResult, Scorecard, display
+from engine.periods import format_period
+
+BENCHMARK_AREAS = ("england", "region", "statistical_neighbours")
+TEXT_FORMATS = ("table", "csv", "json")
+FORMATS = ("table", "csv", "json", "parquet")
+COMPACT_SUPPRESSED = "c"
+
+
+def _number(value: float | None) -> float | int | None:
+    """Whole numbers as integers in machine outputs; everything else at full precision."""
+    if value is None:
+        return None
+    return int(value) if float(value).is_integer() else value
+
+
+def _published(month: MonthResult) -> float | int | None:
+    return _number(month.shown)
+
+
+def to_json_dict(scorecard: Scorecard) -> dict[str, Any]:
+    """The scorecard in the JSON shape of SPEC §9."""
+    return {
+        "period": format_period(scorecard.period),
+        "authority": scorecard.authority,
+        "summary": {
+            "total": scorecard.summary.total,
+            "trend": dict(scorecard.summary.trend),
+            "target": dict(scorecard.summary.target),
+        },
+        "indicators": [_indicator_json(r) for r in scorecard.results],
+    }
+
+
+def _indicator_json(result: IndicatorResult) -> dict[str, Any]:
+    indicator, current = result.indicator, result.current
+    withheld = current.suppressed
+    return {
+        "id": indicator.id,
+        "title": indicator.title,
+        "lead_officer": indicator.lead_officer,
+        "service_group": indicator.service_group,
+        "tier": indicator.tier,
+        "collected": indicator.collected,
+        "reported": indicator.reported,
+        "polarity": indicator.polarity,
+        "unit": indicator.unit,
+        "value": _published(current),
+        "display": cell(current),
+        "numerator": None if withheld or not current.reported else _number(current.numerator),
+        "denominator": None if withheld or not current.reported else _number(current.denominator),
+        "months": {format_period(m.month): _published(m) for m in result.months},
+        "outturns": {label: _published(m) for label, m in result.outturns},
+        "same_period_last_year": _published(result.same_period_last_year),
+        "benchmarks": {area: result.benchmarks.get(area) for area in BENCHMARK_AREAS},
+        "trend": result.trend,
+        "target": _number(indicator.target),
+        "target_status": result.target_status,
+        "suppressed": withheld,
+        "error": result.error,
+    }
+
+
+def cell(month: MonthResult, suppressed_text: str = SUPPRESSED_TEXT) -> str:
+    """A month's value as the scorecard prints it."""
+    if month.suppressed and month.reported:
+        return suppressed_text
+    return display(month.shown)
+
+
+def render_json(scorecard: Scorecard) -> str:
+    return json.dumps(to_json_dict(scorecard), indent=2, ensure_ascii=False) + "\n"
+
+
+def csv_rows(scorecard: Scorecard) -> list[list[Any]]:
+    """The scorecard as rows of the seed's columns, numbers at full precision; `c` where withheld."""
+    first = scorecard.results[0] if scorecard.results else None
+    outturn_labels = [label for label, _ in first.outturns] if first else []
+    month_labels = [format_period(m.month) for m in first.months] if first else []
+    header = (
+        ["id", "title", "lead_officer", "service_group", "tier", "collected", "reported", "polarity", "unit"]
+        + [f"benchmark_{a}" for a in BENCHMARK_AREAS]
+        + outturn_labels + ["same_period_last_year"] + month_labels
+        + ["numerator", "denominator", "trend", "target", "target_status", "error"]
+    )
+    rows: list[list[Any]] = [header]
+    for r in scorecard.results:
+        i = r.indicator
+
+        def value(m: MonthResult) -> Any:
+            if m.suppressed and m.reported:
+                return COMPACT_SUPPRESSED
+            return "" if m.shown is None else _number(m.shown)
+
+        def count(x: float | None) -> Any:
+            if r.current.suppressed:
+                return COMPACT_SUPPRESSED
+            return "" if x is None or not r.current.reported else _number(x)
+
+        rows.append(
+            [i.id, i.title, i.lead_officer or "", i.service_group, i.tier, i.collected, i.reported, i.polarity, i.unit]
+            + ["" if r.benchmarks.get(a) is None else r.benchmarks[a] for a in BENCHMARK_AREAS]
+            + [value(m) for _, m in r.outturns] + [value(r.same_period_last_year)] + [value(m) for m in r.months]
+            + [count(r.current.numerator), count(r.current.denominator), r.trend,
+               "" if i.target is None else _number(i.target), r.target_status, r.error or ""]
+        )
+    return rows
+
+
+def render_csv(scorecard: Scorecard) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerows(csv_rows(scorecard))
+    return buffer.getvalue()
+
+
+def render_table(scorecard: Scorecard, width: int = 160) -> str:
+    """A fixed-width table for the terminal: the displayed values, trend arrows and status."""
+    results = scorecard.results
+    if not results:
+        return "no indicators matched\n"
+    months = [format_period(m.month)[2:] for m in results[0].months]
+    title_width = max(20, min(48, width - 60 - 7 * len(months)))
+    header = ["id", "title"] + months + ["num", "den", "trend", "target", "status"]
+    lines = []
+    for r in results:
+        title = r.indicator.title if len(r.indicator.title) <= title_width else r.indicator.title[: title_width - 1] + "…"
+        values = [cell(m, COMPACT_SUPPRESSED) for m in r.months]
+        withheld = r.current.suppressed
+        num = COMPACT_SUPPRESSED if withheld else (display(r.current.numerator) if r.current.reported else "-")
+        den = COMPACT_SUPPRESSED if withheld else (display(r.current.denominator) if r.current.reported and r.current.denominator is not None else "-")
+        status = "error" if r.error else STATUS_TEXT[r.target_status].lower()
+        target = "-" if r.indicator.target is None else display(r.indicator.target)
+        lines.append([r.indicator.id, title] + values + [num, den, TREND_SYMBOL[r.trend] or "", target, status])
+    widths = [max(len(str(row[c])) for row in [header] + lines) for c in range(len(header))]
+    out = []
+    head = f"{scorecard.authority} scorecard, {format_period(scorecard.period)}"
+    out.append(head)
+    for row in [header] + lines:
+        cells = [str(v).ljust(w) if c < 2 else str(v).rjust(w) for c, (v, w) in enumerate(zip(row, widths))]
+        out.append("  ".join(cells).rstrip())
+    s = scorecard.summary
+    out.append("")
+    out.append(
+        f"{s.total} indicators; trend ↑ {s.trend['better']} better, ↔ {s.trend['same']} same, ↓ {s.trend['worse']} worse, "
+        f"{s.trend['not_comparable']} not comparable; target: {s.target['better']} better, {s.target['achieving']} achieving, "
+        f"{s.target['missing']} missing, {s.target['no_target']} no target"
+    )
+    errors = [r for r in results if r.error]
+    for r in errors:
+        out.append(f"{r.indicator.id}: error: {r.error}")
+    return "\n".join(out) + "\n"
+
+
+def parquet_table(scorecard: Scorecard):
+    """The long form: one row per indicator and month (id, month, numerator, denominator, value, suppressed)."""
+    import pyarrow as pa
+
+    ids, months, numerators, denominators, values, suppressed, reported = [], [], [], [], [], [], []
+    for r in scorecard.results:
+        for month in sorted(r.history):
+            m = r.history[month]
+            ids.append(r.indicator.id)
+            months.append(month)
+            withheld = m.suppressed
+            numerators.append(None if withheld else m.numerator)
+            denominators.append(None if withheld else m.denominator)
+            values.append(None if withheld else m.value)
+            suppressed.append(withheld)
+            reported.append(m.reported)
+    return pa.table({
+        "id": pa.array(ids, pa.string()),
+        "month": pa.array(months, pa.date32()),
+        "numerator": pa.array(numerators, pa.float64()),
+        "denominator": pa.array(denominators, pa.float64()),
+        "value": pa.array(values, pa.float64()),
+        "reported": pa.array(reported, pa.bool_()),
+        "suppressed": pa.array(suppressed, pa.bool_()),
+    })
+
+
+def write_atomically(path: Path, write: Callable[[Path], None]) -> None:
+    """Call write(temporary path) and move the result into place only once it is complete."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(handle)
+    try:
+        write(Path(temporary))
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def write_scorecard(scorecard: Scorecard, fmt: str, path: Path) -> None:
+    """Write the scorecard to `path` in `fmt`, atomically."""
+    if fmt == "parquet":
+        import pyarrow.parquet as pq
+
+        write_atomically(path, lambda p: pq.write_table(parquet_table(scorecard), p))
+        return
+    text = render(scorecard, fmt)
+    write_atomically(path, lambda p: p.write_text(text, encoding="utf-8"))
+
+
+def render(scorecard: Scorecard, fmt: str) -> str:
+    """The scorecard as text in one of the text formats."""
+    return {"table": render_table, "csv": render_csv, "json": render_json}[fmt](scorecard)
