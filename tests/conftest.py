@@ -1,0 +1,53 @@
+"""Shared fixtures: the fixture project and extracts under tests/fixtures, and the real CLI."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from engine.cli import app
+
+FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURE_PROJECT = FIXTURES / "project"
+FIXTURE_EXTRACTS = FIXTURES / "extracts"
+REPO = Path(__file__).parent.parent
+
+
+class Kpi:
+    """Runs `kpi` in-process through typer's CliRunner, keeping stdout and stderr apart."""
+
+    def __init__(self) -> None:
+        self.runner = CliRunner()
+
+    def __call__(self, *args: str):
+        return self.runner.invoke(app, [str(a) for a in args], catch_exceptions=False)
+
+    def json(self, *args: str) -> dict:
+        result = self(*args, "--format", "json")
+        assert result.exit_code == 0, result.stderr
+        return json.loads(result.stdout)
+
+
+@pytest.fixture
+def kpi() -> Kpi:
+    return Kpi()
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A writable copy of the fixture project, for tests that add or break files."""
+    target = tmp_path / "project"
+    shutil.copytree(FIXTURE_PROJECT, target)
+    return target
+
+
+@pytest.fixture
+def extracts(tmp_path: Path) -> Path:
+    """A writable copy of the fixture extracts."""
+    target = tmp_path / "extracts"
+    shutil.copytree(FIXTURE_EXTRACTS, target)
+    return target
