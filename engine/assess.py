@@ -47,9 +47,9 @@ def display(value: float | None) -> str:
     """`0`, `0.3`, `10.0`, `11`, `2,542`; `-` when there is no value."""
     if value is None:
         return "-"
-    shown = rounded(value)
-    if shown == 0:
+    if value == 0:
         return "0"
+    shown = rounded(value)
     return f"{shown:,.1f}" if abs(Decimal(repr(value))) <= 10 else f"{shown:,.0f}"
 
 

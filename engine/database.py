@@ -107,7 +107,8 @@ def install_shared(con: duckdb.DuckDBPyConnection, definitions: list[SharedDefin
 
 
 def _shared_issue(definition: SharedDefinition, error: Exception) -> Issue:
-    message, sql_line = describe_duckdb_error(error)
+    message, _ = describe_duckdb_error(error)
+    sql_line = locate(definition.sql.text, error)
     line = definition.sql.file_line(sql_line) if sql_line else definition.sql.line
     return Issue("sql-binding", f"{definition.kind.lower()} {definition.name}: {message}", definition.sql.file, line)
 
@@ -127,6 +128,20 @@ def describe_duckdb_error(error: Exception) -> tuple[str, int | None]:
     if extra:
         message += " (" + "; ".join(e[:1].lower() + e[1:] for e in extra) + ")"
     return message, line
+
+
+def locate(sql: str, error: Exception) -> int | None:
+    """The SQL line an error is about: DuckDB's `LINE n`, else the first line naming what it quotes."""
+    text = str(error)
+    match = re.search(r"LINE (\d+):", text)
+    if match:
+        return int(match.group(1))
+    # The longest quoted name is the telling one: 'Table "a" does not have a column named "x_date"'.
+    for name in sorted(re.findall(r'"([^"]+)"', text.split("\n")[0]), key=len, reverse=True):
+        for number, line in enumerate(sql.split("\n"), start=1):
+            if re.search(rf"\b{re.escape(name)}\b", line):
+                return number
+    return None
 
 
 def wrap(sql: str) -> str:

@@ -19,7 +19,7 @@ import duckdb
 import jsonschema
 import yaml
 
-from engine.config import Project
+from engine.config import Project, bundled_root
 from engine.definitions import Indicator, QueryFile, Sql, TestCase
 from engine.issues import Issue, display_path
 from engine.periods import PeriodError, parse_period
@@ -254,6 +254,9 @@ def load_query_files(project: Project) -> tuple[tuple[QueryFile, ...], list[Issu
     files: list[QueryFile] = []
     issues: list[Issue] = []
     paths = sorted(project.queries_dir.glob("*.sql"), key=lambda p: (p.name != "macros.sql", p.name))
+    if not (project.queries_dir / "macros.sql").exists():
+        # working_days() and the other engine macros are there for every project, even one without them.
+        paths.insert(0, bundled_root() / "queries" / "macros.sql")
     for path in paths:
         shown = display_path(path)
         text = path.read_text(encoding="utf-8")

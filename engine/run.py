@@ -12,7 +12,7 @@ from typing import Mapping
 
 import duckdb
 
-from engine.database import columns_of, describe_duckdb_error, install_period, wrap
+from engine.database import columns_of, describe_duckdb_error, install_period, locate, wrap
 from engine.definitions import Sql
 from engine.plan import IndicatorPlan, Plan
 
@@ -62,7 +62,8 @@ def measure(con: duckdb.DuckDBPyConnection, sql: Sql, part: str) -> dict[date, f
             f"SELECT CAST(month AS DATE) AS month, {aggregate} AS measure FROM ({wrap(sql.text)}) GROUP BY ALL"
         ).fetchall()
     except duckdb.Error as error:
-        message, line = describe_duckdb_error(error)
+        message, _ = describe_duckdb_error(error)
+        line = locate(sql.text, error)
         where = f"{sql.file}:{sql.file_line(line)}" if line else sql.file
         raise QueryError(f"the {part} failed at {where}: {message}") from None
     return {_as_date(month): float(value) if value is not None else 0.0 for month, value in rows if month is not None}

@@ -149,7 +149,8 @@ def check_query(con: duckdb.DuckDBPyConnection, sql: Sql, part: str) -> list[Iss
     try:
         columns = database.columns_of(con, sql.text)
     except duckdb.Error as error:
-        message, line = database.describe_duckdb_error(error)
+        message, _ = database.describe_duckdb_error(error)
+        line = database.locate(sql.text, error)
         return [Issue("sql-binding", f"the {part} does not bind: {message}", sql.file, sql.file_line(line) if line else sql.line)]
     issues = []
     if "month" not in columns:
