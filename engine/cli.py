@@ -266,6 +266,44 @@ def explain(
         typer.echo(sql.text.rstrip())
 
 
+@app.command()
+def demo(
+    out: Path = typer.Option(..., "--out", help="Folder to write the extract files into."),
+    fmt: str = typer.Option("csv", "--format", help="csv | parquet"),
+    scale: int = typer.Option(1, "--scale", help="Multiply the population and every volume by N.", min=1),
+) -> None:
+    """Write the demo council's extracts: exactly the files a council provides.
+
+    Example:
+
+      kpi demo --out /tmp/demo && kpi compute --data /tmp/demo --period 2017-09
+    """
+    if fmt not in ("csv", "parquet"):
+        typer.echo("error: --format must be csv or parquet", err=True)
+        raise typer.Exit(2)
+    from engine import demo as demo_council
+
+    tables = demo_council.generate(scale=scale)
+    demo_council.write_extracts(tables, out, fmt)
+    typer.echo(f"wrote {len(tables)} tables to {out}", err=True)
+
+
+@app.command()
+def schema(project: Optional[Path] = ProjectOption) -> None:
+    """Print the JSON Schema of an indicator file, for editors and other tools.
+
+    Example:
+
+      kpi schema > indicator.schema.json
+    """
+    try:
+        proj = open_project(project)
+    except KpiError as error:
+        _fail(error)
+        return
+    sys.stdout.write((proj.schemas_dir / "indicator.schema.json").read_text(encoding="utf-8"))
+
+
 def main() -> None:
     """Entry point of the `kpi` console script."""
     app()
