@@ -110,6 +110,8 @@ def _choose_format(fmt: str | None, output: Path | None) -> str:
 def validate(
     paths: Optional[list[Path]] = typer.Argument(None, help="Indicator files or folders (default: all of indicators/)."),
     output_format: str = typer.Option("text", "--output-format", help="text | json | github (GitHub Actions annotations)."),
+    data: Optional[Path] = typer.Option(None, "--data", help="Also run the indicators on these extracts and flag a percentage above 100 in any month (needs --period)."),
+    period: Optional[str] = typer.Option(None, "--period", help="With --data: the reporting month whose scorecard months are checked."),
     project: Optional[Path] = ProjectOption,
 ) -> None:
     """Check every definition: YAML, the JSON Schema, rules across files, and the SQL.
@@ -119,9 +121,11 @@ def validate(
       kpi validate
 
       kpi validate indicators/csc_038.yaml --output-format github
+
+      kpi validate --data extracts/ --period 2017-09
     """
     from engine import pipeline
-    from engine.validate import validate as run_validation
+    from engine.validate import check_data, validate as run_validation
 
     if output_format not in ("text", "json", "github"):
         typer.echo("error: --output-format must be text, json or github", err=True)
@@ -132,7 +136,17 @@ def validate(
     except KpiError as error:
         _fail(error)
         return
+    if data is not None and period is None:
+        typer.echo("error: --data needs --period: the month whose scorecard is checked", err=True)
+        raise typer.Exit(2)
     issues = run_validation(definitions)
+    if data is not None and not any(i.level == "error" for i in issues):
+        try:
+            scorecard = pipeline.compute(proj, definitions, definitions.indicators, _period(period), data)
+        except KpiError as error:
+            _fail(error)
+            return
+        issues.extend(check_data(scorecard))
     errors = [i for i in issues if i.level == "error"]
     warnings = [i for i in issues if i.level == "warning"]
     _print_issues(issues, output_format)

@@ -13,6 +13,8 @@ import duckdb
 from engine import database
 from engine.definitions import Indicator, Sql
 from engine.issues import Issue
+from engine.assess import Scorecard
+from engine.periods import format_period
 from engine.pipeline import Definitions
 from engine.plan import period_rows
 from engine.run import NUMERIC_TYPES
@@ -125,10 +127,7 @@ def check_sql(indicators: Iterable[Indicator], definitions: Definitions) -> list
         database.create_missing_tables(con, definitions.tables.values())
         database.lock(con)
         database.install_calendar(con)
-        problems = database.install_shared(con, list(definitions.shared))
-        if problems:
-            return problems
-        issues = []
+        issues = database.install_shared(con, list(definitions.shared))
         for indicator in indicators:
             database.install_period(con, period_rows(indicator.collected, []))
             for part in ("numerator", "denominator"):
@@ -153,6 +152,9 @@ def check_query(con: duckdb.DuckDBPyConnection, sql: Sql, part: str) -> list[Iss
         line = database.locate(sql.text, error)
         return [Issue("sql-binding", f"the {part} does not bind: {message}", sql.file, sql.file_line(line) if line else sql.line)]
     issues = []
+    if "period" not in referenced_names(sql.text):
+        issues.append(Issue("no-period", f"the {part} does not join the `period` relation, so every month counts the same rows",
+                            sql.file, sql.line, hint="join period p on the date that places a row in a month", level="warning"))
     if "month" not in columns:
         issues.append(Issue("no-month", f"the {part} returns no column `month`", sql.file, sql.line,
                             hint="join the `period` relation and select p.month"))
@@ -161,3 +163,27 @@ def check_query(con: duckdb.DuckDBPyConnection, sql: Sql, part: str) -> list[Iss
                             sql.file, sql.line, hint="cast it to a number, or rename it to count rows instead"))
     return issues
 
+
+
+def check_data(scorecard: Scorecard) -> list[Issue]:
+    """The data stage: on real extracts, a percentage whose numerator exceeds its denominator in any month."""
+    issues = []
+    for result in scorecard.results:
+        indicator = result.indicator
+        if result.error:
+            issues.append(Issue("run-error", f"{indicator.id} fails on the data: {result.error}", indicator.numerator.file, indicator.numerator.line))
+            continue
+        if indicator.unit != "percent":
+            continue
+        over = [m for m in sorted(result.history) if (result.history[m].denominator or 0) < (result.history[m].numerator or 0)]
+        if over:
+            months = ", ".join(format_period(m) for m in over)
+            first = result.history[over[0]]
+            issues.append(Issue(
+                "numerator-exceeds-denominator",
+                f"{indicator.id}: the numerator exceeds the denominator in {months} "
+                f"({first.numerator:g} > {first.denominator or 0:g} in {format_period(over[0])})",
+                indicator.numerator.file, indicator.numerator.line,
+                hint="the numerator should count a subset of the denominator's rows: `kpi drill` shows them",
+            ))
+    return issues

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from tests.conftest import FIXTURE_PROJECT
+from tests.conftest import FIXTURE_EXTRACTS, FIXTURE_PROJECT
 
 
 def validate(kpi, project, *args):
@@ -157,3 +157,37 @@ def test_warnings_do_not_fail_validation(kpi, project):
     result = validate(kpi, project)
     assert result.exit_code == 0
     assert "warning: no test exercises this indicator" in result.stdout
+
+
+def test_a_query_that_ignores_period_is_a_warning(kpi, project):
+    edit(project / "indicators" / "tst_005.yaml",
+         "JOIN period p ON CAST(k.cont_contact_date AS DATE) BETWEEN p.start_date AND p.end_date",
+         "CROSS JOIN (SELECT DATE '2017-09-01' AS month) p")
+    result = validate(kpi, project)
+    assert result.exit_code == 0
+    assert "warning: the numerator does not join the `period` relation" in result.stdout
+
+
+def test_the_data_stage_flags_a_percentage_above_100(kpi, project):
+    # a numerator that counts every referral twice, over a denominator that counts each once
+    path = project / "indicators" / "tst_007.yaml"
+    text = path.read_text()
+    start, end = text.index("numerator: |"), text.index("denominator: |")
+    path.write_text(text[:start] + "numerator: |\n"
+                    "  SELECT p.month, r.cine_referral_id FROM ssd_cin_episodes r, (VALUES (1), (2)) t(copy)\n"
+                    "  JOIN period p ON CAST(r.cine_referral_date AS DATE) BETWEEN p.start_date AND p.end_date\n"
+                    + text[end:].split("tests:")[0])
+    result = kpi("validate", "--project", project, "--data", FIXTURE_EXTRACTS, "--period", "2017-09")
+    assert result.exit_code == 1
+    assert "TST 007: the numerator exceeds the denominator in" in result.stdout
+    assert "2017-09" in result.stdout and "(2 > 1 in 2016-03)" in result.stdout
+
+
+def test_the_data_stage_passes_on_sound_definitions(kpi):
+    result = kpi("validate", "--project", FIXTURE_PROJECT, "--data", FIXTURE_EXTRACTS, "--period", "2017-09")
+    assert result.exit_code == 0, result.stdout
+
+
+def test_the_data_stage_needs_a_period(kpi):
+    result = kpi("validate", "--project", FIXTURE_PROJECT, "--data", FIXTURE_EXTRACTS)
+    assert result.exit_code == 2 and "--data needs --period" in result.stderr
