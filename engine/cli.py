@@ -281,6 +281,44 @@ def explain(
 
 
 @app.command()
+def drill(
+    indicator_id: str = typer.Argument(..., metavar="ID", help="The indicator id, e.g. 'CSC 040'."),
+    period: str = typer.Option(..., "--period", help="The month, YYYY-MM."),
+    part: str = typer.Option("numerator", "--part", help="numerator | denominator | excluded (denominator rows not in the numerator)."),
+    fmt: Optional[str] = typer.Option(None, "--format", help="table | csv | json (default: table on a terminal, csv otherwise)."),
+    data: Optional[Path] = DataOption,
+    allow_suppressed: bool = typer.Option(False, "--allow-suppressed", help="Show the rows of a number withheld for small numbers."),
+    project: Optional[Path] = ProjectOption,
+) -> None:
+    """The rows behind a number: the children or events counted. These are case-level records.
+
+    Examples:
+
+      kpi drill "CSC 040" --period 2017-09 --part excluded
+
+      kpi drill "CSC 182" --period 2017-09 --format csv > children_on_a_plan.csv
+    """
+    from engine import pipeline, render
+
+    month = _period(period)
+    try:
+        proj = open_project(project)
+        fmt = fmt or ("table" if sys.stdout.isatty() else "csv")
+        if fmt not in render.TEXT_FORMATS:
+            raise KpiError(f"unknown format {fmt!r}: choose table, csv or json")
+        definitions = pipeline.load_definitions(proj)
+        chosen = [i for i in definitions.indicators if i.id.lower() == indicator_id.lower()]
+        if not chosen:
+            raise KpiError(f"no indicator has the id {indicator_id!r}: `kpi list` shows them all")
+        rows = pipeline.drill_rows(proj, definitions, chosen[0], month, part, data or proj.config.data, allow_suppressed)
+    except KpiError as error:
+        _fail(error)
+        return
+    typer.echo(f"these {len(rows.rows)} rows are case-level records about children: keep them as your data protection rules require", err=True)
+    sys.stdout.write(render.render_rows(rows.columns, rows.rows, fmt))
+
+
+@app.command()
 def demo(
     out: Path = typer.Option(..., "--out", help="Folder to write the extract files into."),
     fmt: str = typer.Option("csv", "--format", help="csv | parquet"),

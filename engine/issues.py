@@ -31,7 +31,7 @@ class Issue:
         return ":".join(parts)
 
     def __str__(self) -> str:
-        text = f"{self.location()}: {self.level}: {self.message}"
+        text = f"{self.location()}: {self.level}: {self.message}" if self.file else f"{self.level}: {self.message}"
         if self.hint:
             text += f" ({self.hint})"
         return text

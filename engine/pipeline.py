@@ -135,3 +135,30 @@ def compute(
     finally:
         con.close()
     return assess(plan, counts, benchmarks, config.authority_name, config.region_name, config.suppress_below)
+
+
+def drill_rows(
+    project: Project, definitions: Definitions, indicator: Indicator, month: date, part: str,
+    data: Path | None = None, allow_suppressed: bool = False,
+):
+    """The rows behind one indicator's number for one month (see drill.py); refuses a suppressed number."""
+    from engine.assess import month_result
+    from engine.drill import drill
+    from engine.plan import plan_indicator
+    from engine.run import run_indicator
+
+    config = project.config
+    plan = plan_indicator(indicator, [month], list(definitions.shared), definitions.tables, config.fy_start_month)
+    con = open_database(definitions, plan_scorecard([indicator], month, list(definitions.shared), definitions.tables, config.fy_start_month), data, config.closure_days)
+    try:
+        counts = run_indicator(con, plan)
+        if counts.error:
+            raise KpiError(f"{indicator.id} fails: {counts.error}")
+        if month_result(indicator, counts, month, config.suppress_below).suppressed and not allow_suppressed:
+            raise KpiError(
+                f"{indicator.id} is suppressed in {month:%Y-%m} (small numbers), so its rows are not shown: "
+                "give --allow-suppressed if you are entitled to see the records"
+            )
+        return drill(con, plan, month, part)
+    finally:
+        con.close()

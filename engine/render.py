@@ -222,3 +222,24 @@ def write_scorecard(scorecard: Scorecard, fmt: str, path: Path) -> None:
 def render(scorecard: Scorecard, fmt: str) -> str:
     """The scorecard as text in one of the text formats."""
     return {"table": render_table, "csv": render_csv, "json": render_json}[fmt](scorecard)
+
+
+def render_rows(columns: tuple[str, ...], rows: tuple[tuple, ...], fmt: str) -> str:
+    """Case-level rows (a drill-down) as a table, CSV or JSON."""
+    if fmt == "json":
+        return json.dumps([dict(zip(columns, (_plain(v) for v in row))) for row in rows], indent=2, ensure_ascii=False) + "\n"
+    if fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows([["" if v is None else _plain(v) for v in row] for row in rows])
+        return buffer.getvalue()
+    cells = [list(columns)] + [["" if v is None else str(_plain(v)) for v in row] for row in rows]
+    widths = [max(len(r[c]) for r in cells) for c in range(len(columns))]
+    lines = ["  ".join(v.ljust(w) for v, w in zip(r, widths)).rstrip() for r in cells]
+    return "\n".join(lines) + f"\n{len(rows)} row(s)\n"
+
+
+def _plain(value: Any) -> Any:
+    """Dates and times as ISO text; everything else as it is."""
+    return value.isoformat() if hasattr(value, "isoformat") else value
