@@ -49,7 +49,7 @@ def compute(
     indicators: Optional[str] = typer.Option(None, "--indicators", help="Ids to include: patterns, comma-separated, e.g. 'CSC 0*,CSC 181'."),
     service_group: Optional[str] = typer.Option(None, "--service-group", help="Only this service group."),
     lead_officer: Optional[str] = typer.Option(None, "--lead-officer", help="Only this lead officer's indicators."),
-    fmt: Optional[str] = typer.Option(None, "--format", help="table | csv | json | parquet (default: table on a terminal, csv otherwise, or the --output suffix)."),
+    fmt: Optional[str] = typer.Option(None, "--format", help="table | csv | json | parquet | xlsx | html (default: table on a terminal, csv otherwise, or the --output suffix)."),
     output: Optional[Path] = typer.Option(None, "--output", help="Write to this file (atomically) instead of stdout."),
     scale: int = typer.Option(1, "--scale", help="Demo council only: multiply its population and volumes.", min=1),
     project: Optional[Path] = ProjectOption,
@@ -83,8 +83,8 @@ def compute(
     if output:
         render.write_scorecard(scorecard, fmt, output)
         typer.echo(f"wrote {output}", err=True)
-    elif fmt == "parquet":
-        typer.echo("error: parquet is binary: give --output FILE.parquet", err=True)
+    elif fmt in ("parquet", "xlsx"):
+        typer.echo(f"error: {fmt} is binary: give --output FILE.{fmt}", err=True)
         raise typer.Exit(2)
     else:
         sys.stdout.write(render.render(scorecard, fmt))

@@ -103,7 +103,6 @@ NEEDS = (("N1", 50), ("N2", 4), ("N3", 4), ("N4", 10), ("N5", 16), ("N6", 3), ("
 ETHNICITIES = (("WBRI", 860), ("WIRI", 4), ("WOTH", 22), ("MWBC", 15), ("MWBA", 8), ("MWAS", 8), ("MOTH", 10),
                ("AIND", 10), ("APKN", 14), ("ABAN", 10), ("AOTH", 6), ("BAFR", 12), ("BCRB", 4), ("BOTH", 2),
                ("CHNE", 5), ("OOTH", 6), ("REFU", 2), ("NOBT", 2))
-CIN_CLOSE_REASONS = {"nfa": "RC8", "assessment": ("RC7", "RC1", "RC3", "RC4", "RC5"), "care": "RC1"}
 CP_CATEGORIES = (("NEG", 48), ("EMO", 36), ("PHY", 8), ("SAB", 4), ("MUL", 4))
 EH_REASONS = ("Parenting", "Domestic abuse", "School attendance", "Emotional wellbeing", "Behaviour",
               "Parental mental health", "Substance misuse", "Housing")
@@ -119,6 +118,7 @@ ACTIVITY_NEET = (("G4", 25), ("G5", 60), ("G6", 15))
 
 # --- Internals -----------------------------------------------------------------------------------------
 
+_CIN_CLOSE = ("RC8", "RC7", "RC8", "RC9", "RC3", "RC4", "RC5")
 _EPOCH = date(1970, 1, 1)
 _DAY = 86_400                        # seconds
 _FAMILY_SIZES = np.array([0.40, 0.32, 0.17, 0.08, 0.03])    # children per family: 1..5
@@ -151,16 +151,16 @@ def generate(scale: int = 1, seed: int = DEFAULT_SEED) -> dict[str, pl.DataFrame
     contacts = _contacts(ctx, people, refs)
     tables["ssd_contacts"] = contacts
     tables["ssd_cin_episodes"] = _cin_episodes(ctx, refs, contacts, staff)
-    tables["ssd_cin_assessments"] = _assessments(refs)
+    tables["ssd_cin_assessments"] = _assessments(ctx, refs)
     plans = _cp_plans(ctx, refs)
     tables["ssd_strategy_discussions"], tables["ssd_s47_enquiry"] = _strategy_and_s47(ctx, refs, plans)
-    tables["ssd_initial_cp_conference"] = _icpcs(refs, plans)
+    tables["ssd_initial_cp_conference"] = _icpcs(ctx, refs, plans)
     tables["ssd_cp_plans"] = plans.table
     tables["ssd_cp_reviews"] = _cp_reviews(ctx, plans)
     tables["ssd_cp_visits"] = _cp_visits(ctx, plans)
     periods = _cla_periods(ctx, people, refs)
     placements = _placements(ctx, people, periods)
-    tables["ssd_cla_episodes"] = _cla_episodes(periods, placements)
+    tables["ssd_cla_episodes"] = _cla_episodes(ctx, periods, placements)
     tables["ssd_cla_placement"] = placements.table
     tables["ssd_legal_status"] = _legal_statuses(ctx, periods, placements)
     tables["ssd_cla_reviews"] = _cla_reviews(ctx, periods)
@@ -172,7 +172,7 @@ def generate(scale: int = 1, seed: int = DEFAULT_SEED) -> dict[str, pl.DataFrame
     tables["ssd_involvements"] = _involvements(ctx, plans, periods, leavers, staff)
     tables["ssd_professionals"] = staff.table
     tables["ssd_early_help_episodes"], tables["ssd_early_help_assessments"] = _early_help(ctx, people)
-    tables["ssd_person"] = _persons(people)
+    tables["ssd_person"] = _persons(ctx, people)
     tables["ref_population"] = _population(ctx)
     frames = {name: _frame(name, columns) for name, columns in tables.items()}
     frames["ref_benchmarks"] = _benchmarks()
@@ -236,8 +236,7 @@ class _Calendar:
 
     def add(self, days: np.ndarray, n) -> np.ndarray:
         """The n-th working day after each day (n = 0: the day itself), as add_working_days() does."""
-        days = np.asarray(days, dtype=np.int64)
-        n = np.broadcast_to(np.asarray(n, dtype=np.int64), days.shape)
+        days, n = np.broadcast_arrays(np.asarray(days, dtype=np.int64), np.asarray(n, dtype=np.int64))
         # Rolling a non-working day back first makes the result the n-th working day strictly after it.
         moved = np.busday_offset(days.astype("M8[D]"), n, roll="backward", busdaycal=self.busdaycal)
         return np.where(n == 0, days, moved.astype(np.int64))
@@ -268,6 +267,12 @@ class _Ctx:
     rng: np.random.Generator
     scale: int
     cal: _Calendar
+
+    def ids(self, prefix: str, numbers: np.ndarray) -> pl.Series:
+        """Text ids such as P000123: a prefix and a number zero-padded to one width for the whole extract
+        (6 digits at scale 1, more at larger scales), so that references match their keys."""
+        width = max(6, len(str(100_000 * self.scale)))
+        return prefix + pl.Series(np.asarray(numbers, dtype=np.int64)).cast(pl.String).str.zfill(width)
 
     def pick(self, weights, n: int) -> np.ndarray:
         """n draws of an index into `weights` (relative weights, any scale)."""
@@ -362,13 +367,6 @@ def _add_months(days: np.ndarray, months: int) -> np.ndarray:
     return np.minimum(target.astype("M8[D]").astype(np.int64) + day_of_month, last)
 
 
-def _ids(prefix: str, numbers: np.ndarray) -> pl.Series:
-    """Text ids such as P000123: prefix and a zero-padded number (wider when there are more than a million)."""
-    numbers = np.asarray(numbers, dtype=np.int64)
-    width = max(6, len(str(int(numbers.max())))) if len(numbers) else 6
-    return prefix + pl.Series(numbers).cast(pl.String).str.zfill(width)
-
-
 def _codes(values, index: np.ndarray) -> pl.Series:
     """The code at each index: a gather on a small polars Series (faster than numpy strings at scale)."""
     return pl.Series([v[0] if isinstance(v, tuple) else v for v in values], dtype=pl.String).gather(
@@ -399,8 +397,8 @@ def _stamps(seconds: np.ndarray, valid: np.ndarray | None = None) -> np.ndarray:
 def _masked(series, valid: np.ndarray) -> pl.Series:
     """A series with nulls where not valid (for text, boolean and number columns)."""
     series = series if isinstance(series, pl.Series) else pl.Series(series)
-    return series.zip_with(pl.Series(np.asarray(valid, dtype=bool)), pl.Series([None], dtype=series.dtype).
-                           extend_constant(None, len(series) - 1))
+    frame = pl.DataFrame({"value": series, "valid": np.asarray(valid, dtype=bool)})
+    return frame.select(pl.when(pl.col("valid")).then(pl.col("value"))).to_series()
 
 
 def _frame(name: str, columns: dict) -> pl.DataFrame:
@@ -490,11 +488,11 @@ def _people(ctx: _Ctx) -> _People:
     )
 
 
-def _persons(people: _People) -> dict:
+def _persons(ctx: _Ctx, people: _People) -> dict:
     """ssd_person: everyone, children and the young adults who were children during the extract's years."""
     n = len(people.dob)
     return {
-        "pers_person_id": _ids("P", np.arange(1, n + 1)),
+        "pers_person_id": ctx.ids("P", np.arange(1, n + 1)),
         "pers_sex": _codes(("M", "F"), people.sex - 1),
         "pers_ethnicity": _codes(ETHNICITIES, people.ethnicity),
         "pers_dob": _dates(people.dob),
@@ -552,7 +550,7 @@ def _professionals(ctx: _Ctx) -> _Staff:
     titles[is_sw & (senior >= 0.25) & (senior < 0.35)] = "Advanced Practitioner"
     registration = pl.Series(rng.integers(10_000, 99_999, n)).cast(pl.String)
     table = {
-        "prof_professional_id": _ids("W", np.arange(1, n + 1)),
+        "prof_professional_id": ctx.ids("W", np.arange(1, n + 1)),
         "prof_social_worker_registration_no": _masked("SW" + registration, qualified),
         "prof_professional_job_title": pl.Series(list(titles), dtype=pl.String),
         "prof_is_qualified_sw": qualified,
@@ -650,7 +648,8 @@ def _referral_stage(ctx: _Ctx, people: _People, person: np.ndarray, seconds: np.
     close = np.where(second, np.maximum(close, second_auth + rng.integers(0, 15, n)), close)
     close = np.maximum(np.minimum(close, adult), np.where(nfa, day, assess_auth))
     close = np.where(to_care, care_end, close)
-    close_reason = np.where(nfa, 0, np.where(to_care, 6, 1 + ctx.pick([70, 5, 8, 9, 8], n)))
+    # CIN census close reasons, by index into _CIN_CLOSE: NFA, ceased, after assessment, EH, orders, moved.
+    close_reason = np.where(nfa, 0, np.where(to_care, 1, 1 + ctx.pick([55, 20, 12, 4, 4, 5], n)))
     return {
         "person": person, "seconds": seconds, "day": day, "contact_seconds": contact_seconds,
         "completed": completed, "path": path, "has_assessment": has_assessment,
@@ -719,11 +718,11 @@ def _contacts(ctx: _Ctx, people: _People, refs: dict) -> dict:
     row_number[order] = np.arange(1, len(order) + 1)
     refs["contact_number"] = row_number[:n_ref]        # the referral's own row is the first n_ref rows
     return {
-        "cont_contact_id": _ids("C", row_number[order]),
-        "cont_person_id": _ids("P", row_person[order] + 1),
+        "cont_contact_id": ctx.ids("C", row_number[order]),
+        "cont_person_id": ctx.ids("P", row_person[order] + 1),
         "cont_contact_date": _stamps(row_seconds[order]),
         "cont_contact_source_code": _codes(SOURCES, source[row_comm[order]]),
-        "cont_communication_id": _ids("M", comm_number[row_comm[order]]),
+        "cont_communication_id": ctx.ids("M", comm_number[row_comm[order]]),
         "cont_outcome_new_referral": referred[order],
     }
 
@@ -735,26 +734,25 @@ def _cin_episodes(ctx: _Ctx, refs: dict, contacts: dict, staff: _Staff) -> dict:
     closed = refs["close"] <= EXTRACT
     path = refs["path"]
     worker = ctx.rng.integers(*staff.ranges["assessment"], n)
-    reasons = ("RC8", "RC7", "RC1", "RC3", "RC4", "RC5", "RC1")
     return {
-        "cine_referral_id": _ids("R", np.arange(1, n + 1)),
-        "cine_person_id": _ids("P", refs["person"] + 1),
+        "cine_referral_id": ctx.ids("R", np.arange(1, n + 1)),
+        "cine_person_id": ctx.ids("P", refs["person"] + 1),
         "cine_referral_date": _stamps(refs["seconds"]),
         "cine_referral_source_code": _codes(SOURCES, refs["source"]),
         "cine_cin_primary_need_code": _codes(NEEDS, refs["need"]),
         "cine_referral_nfa": _masked(pl.Series(path == 2), completed),
         "cine_close_date": _dates(refs["close"], closed),
-        "cine_close_reason": _masked(_codes(reasons, refs["close_reason"]), closed),
+        "cine_close_reason": _masked(_codes(_CIN_CLOSE, refs["close_reason"]), closed),
         "cine_referral_team": pl.Series(list(staff.team[worker]), dtype=pl.String),
-        "cine_referral_worker_id": _ids("W", worker + 1),
-        "cine_contact_id": _ids("C", refs["contact_number"]),
+        "cine_referral_worker_id": ctx.ids("W", worker + 1),
+        "cine_contact_id": ctx.ids("C", refs["contact_number"]),
         "cine_referral_completed_datetime": _stamps(refs["completed"], completed),
         "cine_outcome_assessment": _masked(pl.Series((path == 0) | (path == 3)), completed),
         "cine_outcome_strategy": _masked(pl.Series(path == 1), completed),
     }
 
 
-def _assessments(refs: dict) -> dict:
+def _assessments(ctx: _Ctx, refs: dict) -> dict:
     """ssd_cin_assessments: the referral's assessment, and a re-assessment for some long CIN cases."""
     index = np.arange(len(refs["person"]))
     first = refs["has_assessment"] & (refs["assess_start"] <= EXTRACT)
@@ -765,12 +763,12 @@ def _assessments(refs: dict) -> dict:
     order = np.lexsort((ref, start))
     ref, start, auth = ref[order], start[order], auth[order]
     done = auth <= EXTRACT
-    seen = (ref * 7919 % 100) >= 3                  # a few assessments record the child as not seen
+    seen = ctx.rng.random(len(ref)) >= 0.03          # a few assessments record the child as not seen
     outcome_nfa = ~refs["has_s47"][ref] & (refs["close"][ref] - auth < 30)
     return {
-        "cina_assessment_id": _ids("A", np.arange(1, len(ref) + 1)),
-        "cina_person_id": _ids("P", refs["person"][ref] + 1),
-        "cina_referral_id": _ids("R", ref + 1),
+        "cina_assessment_id": ctx.ids("A", np.arange(1, len(ref) + 1)),
+        "cina_person_id": ctx.ids("P", refs["person"][ref] + 1),
+        "cina_referral_id": ctx.ids("R", ref + 1),
         "cina_assessment_start_date": _dates(start),
         "cina_assessment_auth_date": _dates(auth, done),
         "cina_assessment_child_seen": _masked(pl.Series(seen), done),
@@ -803,9 +801,9 @@ def _cp_plans(ctx: _Ctx, refs: dict) -> _Plans:
     number = np.arange(1, n + 1)
     icpc_number = _icpc_numbers(refs)[ref]
     table = {
-        "cppl_cp_plan_id": _ids("CP", number),
-        "cppl_person_id": _ids("P", refs["person"][ref] + 1),
-        "cppl_icpc_id": _ids("IC", icpc_number),
+        "cppl_cp_plan_id": ctx.ids("CP", number),
+        "cppl_person_id": ctx.ids("P", refs["person"][ref] + 1),
+        "cppl_icpc_id": ctx.ids("IC", icpc_number),
         "cppl_cp_plan_start_date": _dates(start),
         "cppl_cp_plan_end_date": _dates(end, end != _OPEN),
         "cppl_cp_plan_initial_category": _codes(CP_CATEGORIES, ctx.pick(_weights(CP_CATEGORIES), n)),
@@ -844,9 +842,9 @@ def _strategy_and_s47(ctx: _Ctx, refs: dict, plans: _Plans) -> tuple[dict, dict]
     ref, day, s47, s47_end, nfa, is_referral_s47 = (a[order] for a in (ref, day, s47, s47_end, nfa, is_referral_s47))
     n = len(ref)
     strategy = {
-        "strd_strategy_id": _ids("SD", np.arange(1, n + 1)),
-        "strd_person_id": _ids("P", refs["person"][ref] + 1),
-        "strd_referral_id": _ids("R", ref + 1),
+        "strd_strategy_id": ctx.ids("SD", np.arange(1, n + 1)),
+        "strd_person_id": ctx.ids("P", refs["person"][ref] + 1),
+        "strd_referral_id": ctx.ids("R", ref + 1),
         "strd_strategy_date": _dates(day),
         "strd_outcome_s47": s47,
     }
@@ -857,10 +855,10 @@ def _strategy_and_s47(ctx: _Ctx, refs: dict, plans: _Plans) -> tuple[dict, dict]
     leads = k[is_referral_s47[k]]
     refs["s47_number"][ref[leads]] = np.flatnonzero(is_referral_s47[k]) + 1
     enquiry = {
-        "s47e_s47_enquiry_id": _ids("S", np.arange(1, len(k) + 1)),
-        "s47e_person_id": _ids("P", refs["person"][ref[k]] + 1),
-        "s47e_referral_id": _ids("R", ref[k] + 1),
-        "s47e_strategy_id": _ids("SD", k + 1),
+        "s47e_s47_enquiry_id": ctx.ids("S", np.arange(1, len(k) + 1)),
+        "s47e_person_id": ctx.ids("P", refs["person"][ref[k]] + 1),
+        "s47e_referral_id": ctx.ids("R", ref[k] + 1),
+        "s47e_strategy_id": ctx.ids("SD", k + 1),
         "s47e_s47_start_date": _dates(day[k]),
         "s47e_s47_end_date": _dates(s47_end[k], ended),
         "s47e_s47_nfa": _masked(pl.Series(nfa[k]), ended),
@@ -868,7 +866,7 @@ def _strategy_and_s47(ctx: _Ctx, refs: dict, plans: _Plans) -> tuple[dict, dict]
     return strategy, enquiry
 
 
-def _icpcs(refs: dict, plans: _Plans) -> dict:
+def _icpcs(ctx: _Ctx, refs: dict, plans: _Plans) -> dict:
     """ssd_initial_cp_conference: target 15 working days after the S47 began; transfer-ins have no S47."""
     numbers = _icpc_numbers(refs)
     ref = np.flatnonzero(numbers)
@@ -878,54 +876,51 @@ def _icpcs(refs: dict, plans: _Plans) -> dict:
     has_plan = plan_number[ref] > 0
     has_s47 = ~refs["transfer"][ref]
     return {
-        "icpc_icpc_id": _ids("IC", numbers[ref]),
-        "icpc_person_id": _ids("P", refs["person"][ref] + 1),
-        "icpc_s47_enquiry_id": _masked(_ids("S", np.maximum(refs["s47_number"][ref], 1)), has_s47),
+        "icpc_icpc_id": ctx.ids("IC", numbers[ref]),
+        "icpc_person_id": ctx.ids("P", refs["person"][ref] + 1),
+        "icpc_s47_enquiry_id": _masked(ctx.ids("S", np.maximum(refs["s47_number"][ref], 1)), has_s47),
         "icpc_icpc_transfer_in": refs["transfer"][ref],
         "icpc_icpc_target_date": _dates(refs["icpc_target"][ref]),
         "icpc_icpc_date": _dates(refs["icpc_day"][ref]),
         "icpc_icpc_outcome_cp_flag": has_plan,
-        "icpc_cp_plan_id": _masked(_ids("CP", np.maximum(plan_number[ref], 1)), has_plan),
+        "icpc_cp_plan_id": _masked(ctx.ids("CP", np.maximum(plan_number[ref], 1)), has_plan),
     }
 
 
-def _chain(ctx: _Ctx, owner_start: np.ndarray, owner_end: np.ndarray, first_gap, gap, max_gap_days: int):
-    """Dated events chained from each owner's start: event k = event k-1 + a drawn gap, until the owner's end.
+def _chain(start: np.ndarray, end: np.ndarray, gap, min_gap: int, extra: int = 2):
+    """Events chained from each owner's start (event k = event k-1 + a drawn gap) up to its end (exclusive).
 
-    first_gap(n) and gap(owner) draw gaps for n slots; slots are generated generously from the length and
-    the smallest gap, then cut at the end. Returns (owner, event day, previous event or start day).
+    gap(owner, position) draws the gaps of a batch of slots. Each owner gets length // min_gap + extra
+    slots, enough when every gap after the first `extra - 1` is at least min_gap; slots past the end are
+    cut. Returns the owner, day, previous event's day (or the start) and position of each event.
     """
-    length = np.maximum(np.minimum(owner_end, EXTRACT + 1) - owner_start, 0)
-    slots = length // max(max_gap_days, 1) + 2
-    owner, position = _expand(slots)
-    gaps = np.where(position == 0, first_gap(owner), gap(owner))
-    day = owner_start[owner] + _seg_cumsum(gaps, owner)
-    previous = day - gaps
-    keep = (day < np.minimum(owner_end, EXTRACT + 1)[owner])
-    return owner[keep], day[keep], previous[keep]
+    length = np.maximum(end - start, 0)
+    owner, position = _expand(length // min_gap + extra)
+    gaps = gap(owner, position)
+    day = start[owner] + _seg_cumsum(gaps, owner)
+    keep = day < end[owner]
+    return owner[keep], day[keep], (day - gaps)[keep], position[keep]
 
 
 def _cp_reviews(ctx: _Ctx, plans: _Plans) -> dict:
     """ssd_cp_reviews: first within 3 months of the plan's start, then every 6 months; a few late."""
     rng = ctx.rng
 
-    def first_gap(owner):
-        late = rng.random(len(owner)) < CP_REVIEW_LATE
-        return np.where(late, rng.integers(93, 115, len(owner)), rng.integers(50, 89, len(owner)))
+    def gap(owner, position):
+        k = len(owner)
+        late = rng.random(k) < CP_REVIEW_LATE
+        first = np.where(late, rng.integers(93, 115, k), rng.integers(50, 89, k))
+        later = np.where(late, rng.integers(185, 215, k), rng.integers(140, 180, k))
+        return np.where(position == 0, first, later)
 
-    def later_gap(owner):
-        late = rng.random(len(owner)) < CP_REVIEW_LATE
-        return np.where(late, rng.integers(185, 215, len(owner)), rng.integers(140, 180, len(owner)))
-
-    owner, day, previous = _chain(ctx, plans.start, plans.end, first_gap, later_gap, 50)
-    is_first = previous == plans.start[owner]
-    due = np.where(is_first, _add_months(previous, 3), _add_months(previous, 6))
+    owner, day, previous, position = _chain(plans.start, np.minimum(plans.end, EXTRACT + 1), gap, 140)
+    due = np.where(position == 0, _add_months(previous, 3), _add_months(previous, 6))
     keep = day >= START
     owner, day, due = owner[keep], day[keep], due[keep]
     return {
-        "cppr_cp_review_id": _ids("CR", np.arange(1, len(owner) + 1)),
-        "cppr_person_id": _ids("P", plans.person[owner] + 1),
-        "cppr_cp_plan_id": _ids("CP", plans.number[owner]),
+        "cppr_cp_review_id": ctx.ids("CR", np.arange(1, len(owner) + 1)),
+        "cppr_person_id": ctx.ids("P", plans.person[owner] + 1),
+        "cppr_cp_plan_id": ctx.ids("CP", plans.number[owner]),
         "cppr_cp_review_due": _dates(due),
         "cppr_cp_review_date": _dates(day),
     }
@@ -939,21 +934,22 @@ def _cp_visits(ctx: _Ctx, plans: _Plans) -> dict:
     late_rate = np.where(rng.random(n) < diligent_share, diligent_late, other_late)
     # Plans open before the history starts chain from a notional visit just before it (not in the extract).
     origin = np.where(plans.start >= START, plans.start, cal.add(START - 15, rng.integers(0, 10, n)))
+    # Chained in working-day numbers (working days since the last day of 1999), then turned into dates.
     origin_wd = cal.count(np.full(n, _day(date(1999, 12, 31))), origin)
     end_wd = cal.count(np.full(n, _day(date(1999, 12, 31))), np.minimum(plans.end, EXTRACT + 1))
 
-    def gap(owner):
+    def gap(owner, position):
         late = rng.random(len(owner)) < late_rate[owner]
         return np.where(late, rng.integers(11, 21, len(owner)), rng.integers(6, 11, len(owner)))
 
-    owner, wd_index, _ = _chain(ctx, origin_wd, end_wd, gap, gap, 6)
+    owner, wd_index, _, _ = _chain(origin_wd, end_wd, gap, 6)
     day = cal.add(np.full(len(owner), _day(date(1999, 12, 31))), wd_index)
     keep = (day >= START) & (day >= plans.start[owner]) & (day < np.minimum(plans.end, EXTRACT + 1)[owner])
     owner, day = owner[keep], day[keep]
     return {
-        "cppv_cp_visit_id": _ids("CV", np.arange(1, len(owner) + 1)),
-        "cppv_person_id": _ids("P", plans.person[owner] + 1),
-        "cppv_cp_plan_id": _ids("CP", plans.number[owner]),
+        "cppv_cp_visit_id": ctx.ids("CV", np.arange(1, len(owner) + 1)),
+        "cppv_person_id": ctx.ids("P", plans.person[owner] + 1),
+        "cppv_cp_plan_id": ctx.ids("CP", plans.number[owner]),
         "cppv_cp_visit_date": _dates(day),
         "cppv_cp_visit_seen": rng.random(len(owner)) < 0.96,
     }
@@ -996,6 +992,7 @@ class _Periods:
     kind: np.ndarray
     reason: np.ndarray        # SSDA903 reason the period ended (index into _CEASED)
     number: np.ndarray
+    leavers: tuple[np.ndarray, np.ndarray, np.ndarray]   # (person, entry, leaving day) of all who left at 18
 
 
 _CEASED = ("E4A", "E4B", "E11", "E12", "E45", "E41", "E5", "E6", "E17", "E7", "E8", "E13")
@@ -1038,9 +1035,14 @@ def _cla_periods(ctx: _Ctx, people: _People, refs: dict) -> _Periods:
     start = np.r_[c_start, o_start, s_start]
     end = np.r_[c_end, o_end, s_end]
     kind = np.r_[c_kind, o_kind, s_kind]
-    keep = _no_overlap(person, start, end) & (end >= START) & (start <= EXTRACT)
+    keep = _no_overlap(person, start, end) & (start <= EXTRACT)
     person, start, end, kind = person[keep], start[keep], end[keep], kind[keep]
+    # Care leavers come from every period that ended at 18, including those before the history starts.
     at_18 = end >= people.adult[person]
+    left = at_18 & (end <= EXTRACT) & (kind != _SHORT_BREAK)
+    leavers = (person[left], start[left], end[left])
+    keep = end >= START
+    person, start, end, kind, at_18 = person[keep], start[keep], end[keep], kind[keep], at_18[keep]
     n = len(person)
     reason = np.select(
         [kind == _SHORT_BREAK, at_18, kind == _HOME, kind == _ADOPTED, kind == _ORDER],
@@ -1051,7 +1053,7 @@ def _cla_periods(ctx: _Ctx, people: _People, refs: dict) -> _Periods:
     end = np.where(end <= EXTRACT, end, _OPEN)
     order = np.lexsort((person, start))
     return _Periods(person=person[order], start=start[order], end=end[order], kind=kind[order],
-                    reason=reason[order], number=np.arange(1, n + 1))
+                    reason=reason[order], number=np.arange(1, n + 1), leavers=leavers)
 
 
 @dataclass
@@ -1060,6 +1062,7 @@ class _Placements:
 
     table: dict
     period: np.ndarray
+    person: np.ndarray
     start: np.ndarray
     end: np.ndarray           # _OPEN when open at the extract date
     adoption: np.ndarray
@@ -1118,8 +1121,8 @@ def _placements(ctx: _Ctx, people: _People, periods: _Periods) -> _Placements:
     distance = np.round(np.exp(np.log(4.2) + 1.0 * rng.standard_normal(m)) * np.where(far, 2.2, 1.0), 1)
     frequency = np.array([7, 28, 42, 91])[ctx.pick([3, 37, 45, 15], m)]
     provider = np.select([type_index == 6, is_adoption, np.isin(type_index, (5, 7, 8, 9))],
-                         [np.zeros(m, np.int64), np.ones(m, np.int64), 3 + rng.integers(0, 3, m)],
-                         np.where(rng.random(m) < 0.7, 1, 3))
+                         [np.zeros(m, np.int64), np.ones(m, np.int64), np.where(rng.random(m) < 0.6, 4, 1)],
+                         np.where(rng.random(m) < 0.7, 1, 4))
     moved = np.r_[owner[1:] == owner[:-1], False]   # a placement that ended with a move within the period
     district = rng.integers(1, 66, m)
     sector = rng.integers(1, 10, m)
@@ -1128,9 +1131,9 @@ def _placements(ctx: _Ctx, people: _People, periods: _Periods) -> _Placements:
     postcode = ("NE" + pl.Series(district).cast(pl.String) + " " + pl.Series(sector).cast(pl.String) + unit)
     number = np.arange(1, m + 1)
     table = {
-        "clap_cla_placement_id": _ids("PL", number),
-        "clap_person_id": _ids("P", periods.person[owner] + 1),
-        "clap_cla_id": _ids("LA", periods.number[owner]),
+        "clap_cla_placement_id": ctx.ids("PL", number),
+        "clap_person_id": ctx.ids("P", periods.person[owner] + 1),
+        "clap_cla_id": ctx.ids("LA", periods.number[owner]),
         "clap_cla_placement_start_date": _dates(p_start),
         "clap_cla_placement_end_date": _dates(p_end, p_end != _OPEN),
         "clap_cla_placement_type": _codes(_PLACEMENT_TYPES, type_index),
@@ -1143,11 +1146,11 @@ def _placements(ctx: _Ctx, people: _People, periods: _Periods) -> _Placements:
     }
     keep_rows = (p_end >= START)                    # placements that ended before the history are left out
     table = {k: (v.filter(pl.Series(keep_rows)) if isinstance(v, pl.Series) else v[keep_rows]) for k, v in table.items()}
-    return _Placements(table=table, period=owner[keep_rows], start=p_start[keep_rows], end=p_end[keep_rows],
+    return _Placements(table=table, period=owner[keep_rows], person=periods.person[owner[keep_rows]], start=p_start[keep_rows], end=p_end[keep_rows],
                        adoption=is_adoption[keep_rows], frequency=frequency[keep_rows], number=number[keep_rows])
 
 
-def _cla_episodes(periods: _Periods, placements: _Placements) -> dict:
+def _cla_episodes(ctx: _Ctx, periods: _Periods, placements: _Placements) -> dict:
     """ssd_cla_episodes: one episode per placement, carrying its period of care and the date care began."""
     owner = placements.period
     first = placements.start == periods.start[owner]
@@ -1157,15 +1160,15 @@ def _cla_episodes(periods: _Periods, placements: _Placements) -> dict:
     ceased = _masked(_codes(_CEASED + ("X1",), np.where(reason < 0, len(_CEASED), reason)), ended)
     n = len(owner)
     return {
-        "clae_cla_episode_id": _ids("CE", np.arange(1, n + 1)),
-        "clae_person_id": _ids("P", periods.person[owner] + 1),
-        "clae_cla_id": _ids("LA", periods.number[owner]),
+        "clae_cla_episode_id": ctx.ids("CE", np.arange(1, n + 1)),
+        "clae_person_id": ctx.ids("P", periods.person[owner] + 1),
+        "clae_cla_id": ctx.ids("LA", periods.number[owner]),
         "clae_cla_episode_start_date": _dates(placements.start),
         "clae_cla_episode_start_reason": _codes(CARE_START_REASON, np.where(first, 0, 1)),
         "clae_cla_episode_ceased_date": _dates(placements.end, ended),
         "clae_cla_episode_ceased_reason": ceased,
         "clae_entered_care_date": _dates(periods.start[owner]),
-        "clae_cla_placement_id": _ids("PL", placements.number),
+        "clae_cla_placement_id": ctx.ids("PL", placements.number),
     }
 
 
@@ -1180,7 +1183,7 @@ def _legal_statuses(ctx: _Ctx, periods: _Periods, placements: _Placements) -> di
     u = rng.random(n)
     voluntary = np.select([kind == _HOME, kind == _LONG, kind == _ORDER], [u < 0.7, u < 0.4, u < 0.3], False)
     police = ~voluntary & (kind != _SHORT_BREAK) & (rng.random(n) < 0.2)
-    protect_end = periods.start + np.where(police, rng.integers(1, 8, n), 0)
+    protect_end = np.minimum(periods.start + np.where(police, rng.integers(1, 8, n), 0), end)
     interim_end = np.minimum(periods.start + rng.integers(90, 300, n), np.minimum(adoption_start, end))
     full_order = ~voluntary & (kind != _SHORT_BREAK) & (kind != _ORDER)
     # (status, start, end, present); the last status of a period ends with it (null while open).
@@ -1201,8 +1204,8 @@ def _legal_statuses(ctx: _Ctx, periods: _Periods, placements: _Placements) -> di
     order = np.lexsort((start, owner))
     code, owner, start, stop = code[order], owner[order], start[order], stop[order]
     return {
-        "lega_legal_status_id": _ids("LS", np.arange(1, len(owner) + 1)),
-        "lega_person_id": _ids("P", periods.person[owner] + 1),
+        "lega_legal_status_id": ctx.ids("LS", np.arange(1, len(owner) + 1)),
+        "lega_person_id": ctx.ids("P", periods.person[owner] + 1),
         "lega_legal_status": pl.Series(code, dtype=pl.String),
         "lega_legal_status_start_date": _dates(start),
         "lega_legal_status_end_date": _dates(stop, stop != _OPEN),
@@ -1210,49 +1213,35 @@ def _legal_statuses(ctx: _Ctx, periods: _Periods, placements: _Placements) -> di
 
 
 def _cla_reviews(ctx: _Ctx, periods: _Periods) -> dict:
-    """ssd_cla_reviews: first within 20 working days of entering care, then within 91 days, then every 183;
-    a few late, and a few cancelled meetings recorded beside the one that took place."""
+    """ssd_cla_reviews: first within 20 working days of entering care, the second within 91 days, then every
+    183 days; a few late, and a few cancelled meetings recorded beside the one that took place."""
     rng, cal = ctx.rng, ctx.cal
 
-    def first_gap(owner):
-        late = rng.random(len(owner)) < CLA_REVIEW_LATE
-        wd = np.where(late, rng.integers(21, 30, len(owner)), rng.integers(8, 21, len(owner)))
-        return cal.add(periods.start[owner], wd) - periods.start[owner]
+    def gap(owner, position):
+        k = len(owner)
+        late = rng.random(k) < CLA_REVIEW_LATE
+        first_wd = np.where(late, rng.integers(21, 30, k), rng.integers(8, 21, k))
+        first = cal.add(periods.start[owner], first_wd) - periods.start[owner]
+        second = np.where(late, rng.integers(92, 110, k), rng.integers(60, 92, k))
+        later = np.where(late, rng.integers(184, 215, k), rng.integers(120, 184, k))
+        return np.select([position == 0, position == 1], [first, second], later)
 
-    def later_gap(owner):
-        late = rng.random(len(owner)) < CLA_REVIEW_LATE
-        # Second review: within 91 days of the first; later ones within 183 (the chain cannot tell which,
-        # so a 91-day limit is used throughout the first year and 183 after).
-        return np.where(late, rng.integers(184, 215, len(owner)), rng.integers(120, 184, len(owner)))
-
-    owner, day, previous = _chain(ctx, periods.start, periods.end, first_gap, later_gap, 60)
-    order_in_period = _expand(np.bincount(owner, minlength=len(periods.person)))[1]
-    # The second review comes within 91 days of the first: pull it in.
-    second = order_in_period == 1
-    day = np.where(second, previous + np.where(rng.random(len(day)) < CLA_REVIEW_LATE,
-                                               rng.integers(92, 110, len(day)), rng.integers(60, 92, len(day))), day)
-    # Re-chain the later ones from the moved second review, keeping their own gaps.
-    gaps = day - previous
-    gaps = np.where(order_in_period >= 2, gaps, gaps)
-    day = periods.start[owner] + _seg_cumsum(np.where(order_in_period == 0, day - periods.start[owner], gaps), owner)
-    previous = day - np.where(order_in_period == 0, day - periods.start[owner], gaps)
-    inside = day < np.minimum(periods.end, EXTRACT + 1)[owner]
-    owner, day, previous, order_in_period = owner[inside], day[inside], previous[inside], order_in_period[inside]
-    due = np.select([order_in_period == 0, order_in_period == 1],
-                    [cal.add(periods.start[owner], 20), previous + 91], previous + 183)
+    owner, day, previous, position = _chain(periods.start, np.minimum(periods.end, EXTRACT + 1), gap, 120, 3)
+    due = np.select([position == 0, position == 1], [cal.add(periods.start[owner], 20), previous + 91],
+                    previous + 183)
     cancelled = rng.random(len(owner)) < 0.02
-    c_day = np.maximum(day - rng.integers(3, 12, len(owner)), periods.start[owner])
+    cancelled_day = np.maximum(day - rng.integers(3, 12, len(owner)), periods.start[owner])
     all_owner = np.r_[owner, owner[cancelled]]
-    all_day = np.r_[day, c_day[cancelled]]
+    all_day = np.r_[day, cancelled_day[cancelled]]
     all_due = np.r_[due, due[cancelled]]
     is_cancelled = np.r_[np.zeros(len(owner), bool), np.ones(int(cancelled.sum()), bool)]
     keep = all_day >= START
     order = np.lexsort((~is_cancelled[keep], all_day[keep]))
     o, d, du, c = (a[keep][order] for a in (all_owner, all_day, all_due, is_cancelled))
     return {
-        "clar_cla_review_id": _ids("LR", np.arange(1, len(o) + 1)),
-        "clar_cla_id": _ids("LA", periods.number[o]),
-        "clar_person_id": _ids("P", periods.person[o] + 1),
+        "clar_cla_review_id": ctx.ids("LR", np.arange(1, len(o) + 1)),
+        "clar_cla_id": ctx.ids("LA", periods.number[o]),
+        "clar_person_id": ctx.ids("P", periods.person[o] + 1),
         "clar_cla_review_due_date": _dates(du),
         "clar_cla_review_date": _dates(d),
         "clar_cla_review_cancelled": c,
@@ -1268,29 +1257,25 @@ def _cla_visits(ctx: _Ctx, placements: _Placements) -> dict:
                       START - np.floor(rng.random(n) * f).astype(np.int64))
     fresh = placements.start >= START
 
-    def first_gap(owner):
-        return np.where(fresh[owner], rng.integers(1, 8, len(owner)), gap(owner))
-
-    def gap(owner):
+    def gap(owner, position):
         ff = f[owner]
         late = rng.random(len(owner)) < CLA_VISIT_LATE
         on_time = ff - np.floor(rng.random(len(owner)) * ff * 0.45).astype(np.int64)
-        return np.where(late, ff + 1 + np.floor(rng.random(len(owner)) * ff * 0.4).astype(np.int64), on_time)
+        usual = np.where(late, ff + 1 + np.floor(rng.random(len(owner)) * ff * 0.4).astype(np.int64), on_time)
+        return np.where((position == 0) & fresh[owner], rng.integers(1, 8, len(owner)), usual)
 
-    owner, day, _ = _chain(ctx, origin, placements.end, first_gap, gap, 4)
+    owner, day, _, _ = _chain(origin, np.minimum(placements.end, EXTRACT + 1), gap, 4)
     keep = (day >= START) & (day >= placements.start[owner])
     owner, day = owner[keep], day[keep]
     order = np.lexsort((owner, day))
     owner, day = owner[order], day[order]
-    period = placements.period[owner]
     person_ids = placements.table["clap_person_id"].gather(owner)
     return {
-        "clav_cla_visit_id": _ids("LV", np.arange(1, len(owner) + 1)),
+        "clav_cla_visit_id": ctx.ids("LV", np.arange(1, len(owner) + 1)),
         "clav_person_id": person_ids,
         "clav_cla_id": placements.table["clap_cla_id"].gather(owner),
         "clav_cla_visit_date": _dates(day),
         "clav_cla_visit_seen": rng.random(len(owner)) < 0.97,
-        "_period": period,
     }
 
 
@@ -1304,8 +1289,8 @@ def _cla_health(ctx: _Ctx, periods: _Periods) -> dict:
     has_iha = (iha_day < end) & (iha_day >= START) & ~short & (rng.random(n) < 0.97)
     owners, days, kinds = [np.flatnonzero(has_iha)], [iha_day[has_iha]], [np.zeros(int(has_iha.sum()), np.int64)]
     for k, (check, done) in enumerate(HEALTH_CHECK_DONE.items(), start=1):
-        owner, day, _ = _chain(ctx, periods.start, end,
-                               lambda o: rng.integers(60, 200, len(o)), lambda o: rng.integers(300, 420, len(o)), 300)
+        owner, day, _, _ = _chain(periods.start, end, lambda o, k: np.where(
+            k == 0, rng.integers(60, 200, len(o)), rng.integers(300, 420, len(o))), 300)
         keep = (day >= START) & ~short[owner] & (rng.random(len(owner)) < done)
         owners.append(owner[keep])
         days.append(day[keep])
@@ -1315,8 +1300,8 @@ def _cla_health(ctx: _Ctx, periods: _Periods) -> dict:
     owner, day, kind = owner[order], day[order], kind[order]
     status = np.where(rng.random(len(owner)) < 0.98, 0, 1)
     return {
-        "clah_health_check_id": _ids("HC", np.arange(1, len(owner) + 1)),
-        "clah_person_id": _ids("P", periods.person[owner] + 1),
+        "clah_health_check_id": ctx.ids("HC", np.arange(1, len(owner) + 1)),
+        "clah_person_id": ctx.ids("P", periods.person[owner] + 1),
         "clah_health_check_type": _codes(("IHA", "HEALTH", "DENTAL"), kind),
         "clah_health_check_date": _dates(day),
         "clah_health_check_status": _codes(("Completed", "Refused"), status),
@@ -1327,9 +1312,8 @@ def _missing(ctx: _Ctx, people: _People, placements: _Placements, plans: _Plans)
     """ssd_missing: episodes of children aged 10+ while looked after (mostly 'M', some 'A'), and a few of
     children on a plan; a handful of children account for most, as in practice."""
     rng = ctx.rng
-    person_of_placement = placements.table["clap_person_id"]
     # Intervals in which a child can go missing: placements, and CP plans (less often).
-    pl_person = np.asarray(_person_index(person_of_placement))
+    pl_person = placements.person
     owner_person = np.r_[pl_person, plans.person]
     start = np.r_[placements.start, plans.start]
     end = np.minimum(np.r_[placements.end, plans.end], EXTRACT + 1)
@@ -1350,18 +1334,13 @@ def _missing(ctx: _Ctx, people: _People, placements: _Placements, plans: _Plans)
     order = np.argsort(seconds, kind="stable")
     owner, seconds, back, returned, away, police = (a[order] for a in (owner, seconds, back, returned, away, police))
     return {
-        "miss_table_id": _ids("MI", np.arange(1, len(owner) + 1)),
-        "miss_person_id": _ids("P", owner_person[owner] + 1),
+        "miss_table_id": ctx.ids("MI", np.arange(1, len(owner) + 1)),
+        "miss_person_id": ctx.ids("P", owner_person[owner] + 1),
         "miss_missing_episode_start_date": _stamps(seconds),
         "miss_missing_episode_end_date": _stamps(back, returned),
         "miss_missing_episode_type": _codes(("M", "A"), away.astype(np.int64)),
         "miss_reported_to_police": police,
     }
-
-
-def _person_index(ids: pl.Series) -> np.ndarray:
-    """Person indexes back from P-ids (cheap: strip the prefix)."""
-    return ids.str.slice(1).cast(pl.Int64).to_numpy() - 1
 
 
 # --- Care leavers and allocations ----------------------------------------------------------------------
@@ -1380,9 +1359,9 @@ def _care_leavers(ctx: _Ctx, people: _People, periods: _Periods) -> _Leavers:
     """ssd_care_leavers: young people who left care at 18 after 13 weeks or more; a dated row at leaving and
     at each change of status until the service ends (at 21 mostly; earlier for some, 25 for students)."""
     rng = ctx.rng
-    adult = people.adult[periods.person]
-    left = (periods.end == adult) & (periods.kind != _SHORT_BREAK) & (periods.end - periods.start >= 91)
-    person, start = periods.person[left], periods.end[left]
+    person, entry, start = periods.leavers
+    eligible = start - entry >= 91
+    person, start = person[eligible], start[eligible]
     n = len(person)
     u = rng.random(n)
     service_end = np.select([u < 0.10, u < 0.88],
@@ -1392,8 +1371,8 @@ def _care_leavers(ctx: _Ctx, people: _People, periods: _Periods) -> _Leavers:
     keep = service_end >= START
     person, start, service_end = person[keep], start[keep], service_end[keep]
     served_to = np.where(service_end <= EXTRACT, service_end, _OPEN)
-    owner, day, _ = _chain(ctx, start, np.minimum(service_end, EXTRACT + 1),
-                           lambda o: np.zeros(len(o), np.int64), lambda o: rng.integers(90, 260, len(o)), 90)
+    owner, day, _, _ = _chain(start, np.minimum(service_end, EXTRACT + 1), lambda o, k: np.where(
+        k == 0, 0, rng.integers(90, 260, len(o))), 90)
     m = len(owner)
     suitable = rng.random(m) < CARE_LEAVER_SUITABLE
     accommodation = np.where(suitable, _codes(ACCOMMODATION_SUITABLE, rng.integers(0, 8, m)).to_numpy(),
@@ -1405,8 +1384,8 @@ def _care_leavers(ctx: _Ctx, people: _People, periods: _Periods) -> _Leavers:
     order = np.lexsort((owner, day))
     owner, day = owner[order], day[order]
     table = {
-        "clea_table_id": _ids("CL", np.arange(1, m + 1)),
-        "clea_person_id": _ids("P", person[owner] + 1),
+        "clea_table_id": ctx.ids("CL", np.arange(1, m + 1)),
+        "clea_person_id": ctx.ids("P", person[owner] + 1),
         "clea_care_leaver_latest_contact": _dates(day),
         "clea_care_leaver_eligibility": pl.Series(["Former relevant"] * m, dtype=pl.String),
         "clea_care_leaver_in_touch": in_touch.gather(order),
@@ -1419,14 +1398,13 @@ def _care_leavers(ctx: _Ctx, people: _People, periods: _Periods) -> _Leavers:
 
 
 def _split(ctx: _Ctx, start: np.ndarray, end: np.ndarray, parts: np.ndarray):
-    """Cut each interval [start, end) into `parts` consecutive pieces at random points."""
+    """Cut each interval [start, end) into `parts` consecutive pieces at random points (end may be _OPEN)."""
     owner, position = _expand(parts)
-    cut = ctx.rng.random(len(owner))
-    order = np.lexsort((cut, owner))
-    cut = np.where(position == 0, 0.0, cut[order])    # the first piece starts at the interval's start
+    cut = np.where(position == 0, 0.0, ctx.rng.random(len(owner)))   # the first piece starts at the start
     order = np.lexsort((cut, owner))
     owner, cut = owner[order], cut[order]
-    piece_start = start[owner] + (cut * (np.minimum(end, EXTRACT + 1)[owner] - start[owner])).astype(np.int64)
+    length = np.minimum(end, EXTRACT + 1)[owner] - start[owner]
+    piece_start = start[owner] + (cut * length).astype(np.int64)
     last = np.r_[owner[1:] != owner[:-1], True]
     piece_end = np.where(last, end[owner], np.r_[piece_start[1:], 0])
     return owner, piece_start, piece_end
@@ -1452,9 +1430,9 @@ def _involvements(ctx: _Ctx, plans: _Plans, periods: _Periods, leavers: _Leavers
     order = np.lexsort((person, start))
     person, start, end, worker, role = (a[order] for a in (person, start, end, worker, role))
     return {
-        "invo_involvements_id": _ids("IN", np.arange(1, len(person) + 1)),
-        "invo_person_id": _ids("P", person + 1),
-        "invo_professional_id": _ids("W", worker + 1),
+        "invo_involvements_id": ctx.ids("IN", np.arange(1, len(person) + 1)),
+        "invo_person_id": ctx.ids("P", person + 1),
+        "invo_professional_id": ctx.ids("W", worker + 1),
         "invo_professional_role_id": _codes(("SW", "PA"), role),
         "invo_professional_team": pl.Series(list(staff.team[worker]), dtype=pl.String),
         "invo_involvement_start_date": _dates(start),
@@ -1480,8 +1458,8 @@ def _early_help(ctx: _Ctx, people: _People) -> tuple[dict, dict]:
     closed = end <= EXTRACT
     number = np.arange(1, n + 1)
     episodes = {
-        "earl_episode_id": _ids("EH", number),
-        "earl_person_id": _ids("P", person + 1),
+        "earl_episode_id": ctx.ids("EH", number),
+        "earl_person_id": ctx.ids("P", person + 1),
         "earl_episode_start_date": _dates(start),
         "earl_episode_end_date": _dates(end, closed),
         "earl_episode_reason": _codes(EH_REASONS, rng.integers(0, len(EH_REASONS), n)),
@@ -1491,9 +1469,9 @@ def _early_help(ctx: _Ctx, people: _People) -> tuple[dict, dict]:
     has = start >= START
     done = completed[has] <= np.minimum(end[has], EXTRACT)
     assessments = {
-        "eha_assessment_id": _ids("EA", np.arange(1, int(has.sum()) + 1)),
-        "eha_person_id": _ids("P", person[has] + 1),
-        "eha_episode_id": _ids("EH", number[has]),
+        "eha_assessment_id": ctx.ids("EA", np.arange(1, int(has.sum()) + 1)),
+        "eha_person_id": ctx.ids("P", person[has] + 1),
+        "eha_episode_id": ctx.ids("EH", number[has]),
         "eha_start_date": _dates(start[has]),
         "eha_completed_date": _dates(completed[has], done),
     }

@@ -19,7 +19,7 @@ from engine.periods import format_period
 
 BENCHMARK_AREAS = ("england", "region", "statistical_neighbours")
 TEXT_FORMATS = ("table", "csv", "json")
-FORMATS = ("table", "csv", "json", "parquet")
+FORMATS = ("table", "csv", "json", "parquet", "xlsx", "html")
 COMPACT_SUPPRESSED = "c"
 
 
@@ -215,12 +215,21 @@ def write_scorecard(scorecard: Scorecard, fmt: str, path: Path) -> None:
 
         write_atomically(path, lambda p: pq.write_table(parquet_table(scorecard), p))
         return
+    if fmt == "xlsx":
+        from engine.render_xlsx import write_xlsx
+
+        write_atomically(path, lambda p: write_xlsx(scorecard, p))
+        return
     text = render(scorecard, fmt)
     write_atomically(path, lambda p: p.write_text(text, encoding="utf-8"))
 
 
 def render(scorecard: Scorecard, fmt: str) -> str:
-    """The scorecard as text in one of the text formats."""
+    """The scorecard as text in one of the text formats (html included)."""
+    if fmt == "html":
+        from engine.render_html import render_html
+
+        return render_html(scorecard)
     return {"table": render_table, "csv": render_csv, "json": render_json}[fmt](scorecard)
 
 
