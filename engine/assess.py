@@ -7,14 +7,14 @@ docs/rules.md and tests/test_assess.py). No SQL, no output formats.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Mapping
 
 from engine.definitions import Indicator
 from engine.periods import is_reported, previous_reported
-from engine.plan import Plan
+from engine.plan import IndicatorPlan, Plan
 from engine.run import Counts
 
 SUPPRESSED_TEXT = "Suppressed due to low numbers"
@@ -113,6 +113,8 @@ class IndicatorResult:
     benchmarks: Mapping[str, float | None]
     error: str | None = None
     history: Mapping[date, MonthResult] = field(default_factory=dict, repr=False)
+    breakdown: tuple[tuple[str, "IndicatorResult"], ...] | None = None  # per group, when asked for
+    breakdown_error: str | None = None
 
 
 @dataclass(frozen=True)
@@ -131,6 +133,7 @@ class Scorecard:
     region: str
     results: tuple[IndicatorResult, ...]
     summary: Summary
+    by: str | None = None  # the dimension of the breakdowns, when asked for
 
 
 def month_result(indicator: Indicator, counts: Counts, month: date, default_suppress: int | None) -> MonthResult:
@@ -155,31 +158,47 @@ def assess(
     authority: str = "",
     region: str = "",
     default_suppress: int | None = None,
+    by: str | None = None,
 ) -> Scorecard:
-    """The scorecard: every indicator's row and the summary counts."""
+    """The scorecard: every indicator's row (with its breakdown, if counted) and the summary counts."""
     results = []
     for indicator_plan in plan.indicators:
-        indicator = indicator_plan.indicator
-        indicator_counts = counts[indicator.id]
-        history = {m: month_result(indicator, indicator_counts, m, default_suppress) for m in indicator_plan.months}
-        current = history[plan.current]
-        previous = history.get(previous_reported(indicator.reported, plan.current))
-        # Trend and status use the true values, also when they are withheld from the published table.
-        current_value = current.value if current.reported else None
-        previous_value = previous.value if previous is not None and previous.reported else None
-        results.append(IndicatorResult(
-            indicator=indicator,
-            current=current,
-            months=tuple(history[m] for m in plan.scorecard.year_months),
-            outturns=tuple((label, history[m]) for label, m in plan.scorecard.outturns),
-            same_period_last_year=history[plan.scorecard.same_period_last_year],
-            trend=trend(indicator.polarity, indicator.trend == "comparable", current_value, previous_value),
-            target_status=target_status(indicator.polarity, indicator.target, current_value),
-            benchmarks=benchmarks.get(indicator.id, {}),
-            error=indicator_counts.error,
-            history=history,
-        ))
-    return Scorecard(plan.current, authority, region, tuple(results), summarise(results))
+        indicator_counts = counts[indicator_plan.indicator.id]
+        result = assess_indicator(plan, indicator_plan, indicator_counts, benchmarks, default_suppress)
+        if indicator_counts.groups is not None or indicator_counts.group_error:
+            groups = tuple(
+                (name, assess_indicator(plan, indicator_plan, group, benchmarks, default_suppress))
+                for name, group in (indicator_counts.groups or {}).items()
+            )
+            result = replace(result, breakdown=groups, breakdown_error=indicator_counts.group_error)
+        results.append(result)
+    return Scorecard(plan.current, authority, region, tuple(results), summarise(results), by)
+
+
+def assess_indicator(
+    plan: Plan, indicator_plan: IndicatorPlan, counts: Counts, benchmarks: Mapping[str, Mapping[str, float]],
+    default_suppress: int | None = None,
+) -> IndicatorResult:
+    """One row of the scorecard from its counts: values, trend against the last reported value, status."""
+    indicator = indicator_plan.indicator
+    history = {m: month_result(indicator, counts, m, default_suppress) for m in indicator_plan.months}
+    current = history[plan.current]
+    previous = history.get(previous_reported(indicator.reported, plan.current))
+    # Trend and status use the true values, also when they are withheld from the published table.
+    current_value = current.value if current.reported else None
+    previous_value = previous.value if previous is not None and previous.reported else None
+    return IndicatorResult(
+        indicator=indicator,
+        current=current,
+        months=tuple(history[m] for m in plan.scorecard.year_months),
+        outturns=tuple((label, history[m]) for label, m in plan.scorecard.outturns),
+        same_period_last_year=history[plan.scorecard.same_period_last_year],
+        trend=trend(indicator.polarity, indicator.trend == "comparable", current_value, previous_value),
+        target_status=target_status(indicator.polarity, indicator.target, current_value),
+        benchmarks=benchmarks.get(indicator.id, {}),
+        error=counts.error,
+        history=history,
+    )
 
 
 def summarise(results: list[IndicatorResult] | tuple[IndicatorResult, ...]) -> Summary:

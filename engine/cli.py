@@ -52,6 +52,7 @@ def compute(
     fmt: Optional[str] = typer.Option(None, "--format", help="table | csv | json | parquet | xlsx | html (default: table on a terminal, csv otherwise, or the --output suffix)."),
     output: Optional[Path] = typer.Option(None, "--output", help="Write to this file (atomically) instead of stdout."),
     scale: int = typer.Option(1, "--scale", help="Demo council only: multiply its population and volumes.", min=1),
+    by: Optional[str] = typer.Option(None, "--by", help="Also break each indicator down by a column its queries return, e.g. team."),
     project: Optional[Path] = ProjectOption,
 ) -> None:
     """Compute the scorecard for a month, with history, trend and status against target.
@@ -63,6 +64,8 @@ def compute(
       kpi compute --period 2017-09 --data extracts/ --format json --output scorecard.json
 
       kpi compute --period 2017-09 --service-group "Child Protection"
+
+      kpi compute --period 2017-09 --by team --format csv
     """
     from engine import pipeline, render
 
@@ -76,7 +79,9 @@ def compute(
         chosen = pipeline.select_indicators(definitions.indicators, indicators, service_group, lead_officer)
         if not chosen:
             raise KpiError("no indicator matches the filters given: `kpi list` shows them all")
-        scorecard = pipeline.compute(proj, definitions, chosen, month, data or proj.config.data, scale)
+        if by is not None and not by.isidentifier():
+            raise KpiError(f"--by {by!r} is not a column name")
+        scorecard = pipeline.compute(proj, definitions, chosen, month, data or proj.config.data, scale, by)
     except KpiError as error:
         _fail(error)
         return

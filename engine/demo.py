@@ -42,12 +42,16 @@ POPULATION_BY_YEAR = {               # mid-year estimates for ref_population; 20
     2013: 22_910, 2014: 22_860, 2015: 22_800, 2016: 22_710, 2017: 22_627, 2018: 22_570,
 }
 COMMUNICATIONS_PER_MONTH = 425       # CSC 004 Sept (2,542 FYTD / 6 = 424)
-REFERRALS_PER_MONTH = 96             # CSC 014: 577 referrals FYTD / 6 (CSC 013 Sept: 77)
-RE_REFERRAL_RATE = 0.30              # a closed referral is followed by another: CSC 032, 133/577 = 23% within 12 months
+SIBLINGS_WANTED = (0.35, 0.30, 0.20, 0.15)   # 0-3 more children named on a communication, as the family allows:
+                                     # CSC 004i/004: 698 rows for 425 communications
+REPEAT_CONTACT_SHARE = 0.25          # about a child contacted in the last 3 weeks: CSC 004k, 587 children in 698 rows
+REFERRALS_PER_MONTH = 100            # CSC 014: 577 referrals FYTD, 96 a month with the August dip (CSC 013 Sept: 77)
+RE_REFERRAL_RATE = 0.18              # a closed referral is followed by another: CSC 032, 133/577 = 23% within 12 months
 RE_REFERRAL_WITHIN_YEAR = 0.80       # share of those that come within 12 months of the close
-EH_EPISODES_PER_MONTH = 130          # CSC 001: 783 early help assessments FYTD / 6
-CLA_ENTRIES_PER_MONTH = 7.0          # periods of care begun outside the CP route; tuned to CSC 201's 216 at month end
-SHORT_BREAK_STARTS_PER_MONTH = 0.5   # V3/V4 short-break periods, about 8 open at a month end (excluded by CSC 201)
+REFERRALS_KEPT = 0.89                # share of drawn referrals left once chains stop at 18 or would overlap (measured)
+EH_EPISODES_PER_MONTH = 140          # CSC 001: 783 early help assessments FYTD / 6
+CLA_ENTRIES_PER_MONTH = 6.0          # periods of care begun outside the CP route; tuned to CSC 201's 216 at month end
+SHORT_BREAK_STARTS_PER_MONTH = 0.45  # V3/V4 short-break periods, about 8 open at a month end (excluded by CSC 201)
 PROFESSIONALS = {                    # staff at scale 1: (team prefix, teams, per team, job title, qualified)
     "assessment": ("Assessment Team", 3, 6, "Social Worker", True),
     "safeguarding": ("Safeguarding Team", 4, 6, "Social Worker", True),
@@ -61,30 +65,31 @@ PROFESSIONALS = {                    # staff at scale 1: (team prefix, teams, pe
 
 # Referral outcomes: assessment / straight to strategy (CSC 015: 71/77, CSC 018: 23/577) / no further
 # action / transfer-in conference (about 1 in 15 ICPCs).
-REFERRAL_PATHS = {"assessment": 0.891, "strategy": 0.04, "nfa": 0.06, "transfer_in": 0.009}
+REFERRAL_PATHS = {"assessment": 0.905, "strategy": 0.035, "nfa": 0.052, "transfer_in": 0.008}
 # Hours from referral to its completion (CSC 022: 96% within 24h; CSC 026: 0-5% over 72h).
 COMPLETION_HOURS = ((0.2, 24.0, 0.955), (24.0, 72.0, 0.03), (72.0, 240.0, 0.015))
 # Working days from assessment start to authorisation, as (low, high, share): CSC 098/078/058/038 give
 # 33% <= 10, 43% <= 15, 64% <= 25, 94% <= 45.
 ASSESSMENT_WD = ((0, 10, 0.33), (11, 15, 0.10), (16, 25, 0.21), (26, 45, 0.30), (46, 90, 0.06))
-SECOND_ASSESSMENT_RATE = 0.25        # of long CIN cases: a re-assessment (CSC 035: 576 authorised FYTD)
-MID_ASSESSMENT_STRATEGY = 0.36       # strategy discussions during assessment: about 40 a month (CSC 161: 239 FYTD)
-STRATEGY_TO_S47 = 0.72               # CSC 165: 172 S47s started FYTD
-S47_TO_ICPC = 0.45                   # CSC 173: 83 ICPCs FYTD
+SECOND_ASSESSMENT_RATE = 0.18        # of long CIN cases: a re-assessment (CSC 035: 576 authorised FYTD)
+MID_ASSESSMENT_STRATEGY = 0.40       # strategy discussions during assessment: about 40 a month (CSC 161: 239 FYTD)
+STRATEGY_TO_S47 = 0.66               # CSC 165: 172 S47s started FYTD
+S47_TO_ICPC = 0.50                   # CSC 173: 83 ICPCs FYTD
 ICPC_IN_15_WD = 0.98                 # CSC 176: 74/75
 ICPC_TO_PLAN = 0.86                  # CSC 187: 70 plans begun FYTD
 # Lengths of child protection plans in days, as (low, high, share): mostly 3-18 months, a few 2 years
 # or more (CSC 186; England 3.7%). About 90 open at a month end (CSC 182).
-CP_PLAN_DAYS = ((20, 90, 0.17), (90, 300, 0.56), (300, 540, 0.19), (540, 730, 0.045), (730, 850, 0.035))
+CP_PLAN_DAYS = ((20, 90, 0.20), (90, 300, 0.58), (300, 540, 0.17), (540, 730, 0.035), (730, 850, 0.015))
+PLACEMENT_MEAN_DAYS = 1200           # settled placements (CSC 229: 34/61 in the same placement 2 years; CSC 228: 12%)
 CP_PLAN_TO_CARE = 0.15               # plans that end with the child looked after
 ON_PLAN_STRATEGY = 0.25              # plans with a later strategy discussion (those CSC 161 leaves out)
 CP_REVIEW_LATE = 0.015               # CSC 191: 100% in the seed, near it here
-CP_VISIT_LATE = (0.45, 0.01, 0.21)   # share of diligent plans, lateness of their visits, of the others: 88% in time (CSC 252a)
+CP_VISIT_LATE = (0.05, 0.0, 0.125)   # share of diligent plans, lateness of their visits, of the others: 88% in time (CSC 252a)
 CLA_REVIEW_LATE = 0.012              # CSC 218: 100% in the seed
 CLA_VISIT_LATE = 0.06                # CSC 260a: 196/208 in time
-IHA_IN_20_WD = 0.80                  # CSC 247: 82% in June
+IHA_IN_20_WD = 0.86                  # CSC 247: 82% in June
 HEALTH_CHECK_DONE = {"HEALTH": 0.85, "DENTAL": 0.70}   # CSC 250/251: 42%/34% FYTD by September
-MISSING_PER_CHILD_DAY = 0.0125       # CSC 246: 43 'M' episodes a month among ~125 looked-after children aged 10+
+MISSING_PER_CHILD_DAY = 0.014       # CSC 246: 43 'M' episodes a month among ~125 looked-after children aged 10+
 MISSING_AWAY_SHARE = 0.22            # 'A' (away) among missing-from-care episodes
 CARE_LEAVER_SUITABLE = 0.96          # CSC 286: 46/48
 CARE_LEAVER_NEET = 0.29              # CSC 294: 14/48
@@ -303,7 +308,7 @@ class _Ctx:
                      working_share: float = 0.9) -> np.ndarray:
         """Days of events arriving at `per_month` × scale a month (Poisson), from `first` to the extract date."""
         months = np.arange(np.datetime64(first, "M"), np.datetime64(EXTRACT_DATE, "M") + 1)
-        factor = SEASON[months.astype(np.int64) % 12] if seasonal else 1.0
+        factor = SEASON[months.astype(np.int64) % 12] if seasonal else np.ones(len(months))
         counts = self.rng.poisson(per_month * self.scale * factor)
         starts = months.astype("M8[D]").astype(np.int64)
         lengths = (months + 1).astype("M8[D]").astype(np.int64) - starts
@@ -579,7 +584,7 @@ def _referral_journeys(ctx: _Ctx, people: _People) -> dict[str, np.ndarray]:
     would overlap an earlier one are then dropped, and only those still open in April 2014 or later kept.
     """
     pool = _Pool(ctx, people, np.arange(len(people.dob)), people.weight)
-    first_per_month = REFERRALS_PER_MONTH * (1 - RE_REFERRAL_RATE)
+    first_per_month = REFERRALS_PER_MONTH * (1 - RE_REFERRAL_RATE) / REFERRALS_KEPT
     days = ctx.monthly_days(_CIN_SIM_START, first_per_month)
     person = pool.sample(days)
     found = person >= 0
@@ -695,8 +700,18 @@ def _contacts(ctx: _Ctx, people: _People, refs: dict) -> dict:
     n_comm = len(anchor)
     source = np.r_[refs["source"], ctx.pick(_weights(SOURCES), n_comm - n_ref)]
 
+    # Some communications are about a child contacted in the three weeks before (a repeat contact).
+    by_time = np.argsort(comm_seconds, kind="stable")
+    sorted_seconds = comm_seconds[by_time]
+    lo = np.searchsorted(sorted_seconds, comm_seconds - 21 * _DAY)
+    hi = np.searchsorted(sorted_seconds, comm_seconds)
+    earlier = anchor[by_time][np.minimum(lo + np.floor(rng.random(n_comm) * (hi - lo)).astype(np.int64), n_comm - 1)]
+    repeat = (np.arange(n_comm) >= n_ref) & (hi > lo) & (rng.random(n_comm) < REPEAT_CONTACT_SHARE)
+    repeat &= people.adult[earlier] > comm_seconds // _DAY
+    anchor = np.where(repeat, earlier, anchor)
+
     # Siblings: expand each communication over its family, keep members aged 0-17 that day, up to `wanted`.
-    wanted = ctx.pick([0.50, 0.28, 0.14, 0.08], n_comm)
+    wanted = ctx.pick(SIBLINGS_WANTED, n_comm)
     size = np.where(wanted > 0, people.family_size[anchor], 0)
     comm, position = _expand(size)
     member = people.family_first[anchor[comm]] + position
@@ -968,9 +983,9 @@ def _care_paths(ctx: _Ctx, people: _People, person: np.ndarray, entry: np.ndarra
     u = rng.random(n)
     kind = np.select(
         [age < 5, age < 13],
-        [np.select([u < 0.33, u < 0.58, u < 0.78], [_ADOPTED, _HOME, _ORDER], _LONG),
-         np.select([u < 0.40, u < 0.55], [_HOME, _ORDER], _LONG)],
-        np.where(u < 0.50, _HOME, _LONG),
+        [np.select([u < 0.30, u < 0.63, u < 0.88], [_ADOPTED, _HOME, _ORDER], _LONG),
+         np.select([u < 0.50, u < 0.70], [_HOME, _ORDER], _LONG)],
+        np.where(u < 0.60, _HOME, _LONG),
     )
     length = np.select(
         [kind == _HOME, kind == _ADOPTED, kind == _ORDER],
@@ -992,7 +1007,7 @@ class _Periods:
     kind: np.ndarray
     reason: np.ndarray        # SSDA903 reason the period ended (index into _CEASED)
     number: np.ndarray
-    leavers: tuple[np.ndarray, np.ndarray, np.ndarray]   # (person, entry, leaving day) of all who left at 18
+    leavers: tuple[np.ndarray, np.ndarray, np.ndarray]   # (person, entry, leaving day) of all who left at 16+
 
 
 _CEASED = ("E4A", "E4B", "E11", "E12", "E45", "E41", "E5", "E6", "E17", "E7", "E8", "E13")
@@ -1037,9 +1052,9 @@ def _cla_periods(ctx: _Ctx, people: _People, refs: dict) -> _Periods:
     kind = np.r_[c_kind, o_kind, s_kind]
     keep = _no_overlap(person, start, end) & (start <= EXTRACT)
     person, start, end, kind = person[keep], start[keep], end[keep], kind[keep]
-    # Care leavers come from every period that ended at 18, including those before the history starts.
+    # Care leavers come from every period that ended at 16 or later, including those before the history.
     at_18 = end >= people.adult[person]
-    left = at_18 & (end <= EXTRACT) & (kind != _SHORT_BREAK)
+    left = (end >= _add_years(people.dob[person], 16)) & (end <= EXTRACT) & (kind != _SHORT_BREAK)
     leavers = (person[left], start[left], end[left])
     keep = end >= START
     person, start, end, kind, at_18 = person[keep], start[keep], end[keep], kind[keep], at_18[keep]
@@ -1088,8 +1103,8 @@ def _placements(ctx: _Ctx, people: _People, periods: _Periods) -> _Placements:
     length = np.where(unstable[owner], 7 + rng.exponential(70, len(owner)),
                       np.where(position == 0,
                                np.where(rng.random(len(owner)) < 0.45, rng.integers(2, 60, len(owner)),
-                                        30 + rng.exponential(900, len(owner))),
-                               30 + rng.exponential(900, len(owner)))).astype(np.int64)
+                                        30 + rng.exponential(PLACEMENT_MEAN_DAYS, len(owner))),
+                               30 + rng.exponential(PLACEMENT_MEAN_DAYS, len(owner)))).astype(np.int64)
     p_start = periods.start[owner] + _seg_cumsum(length, owner) - length
     keep = p_start < ordinary_end[owner]
     owner, position, p_start = owner[keep], position[keep], p_start[keep]
@@ -1118,7 +1133,7 @@ def _placements(ctx: _Ctx, people: _People, periods: _Periods) -> _Placements:
         ctx.pick([8, 4, 25, 8, 48, 1, 6, 0, 0, 0], m),
     )
     far = np.isin(type_index, (5, 8, 9))            # residential placements are more often far away
-    distance = np.round(np.exp(np.log(4.2) + 1.0 * rng.standard_normal(m)) * np.where(far, 2.2, 1.0), 1)
+    distance = np.round(np.exp(np.log(5.4) + 1.0 * rng.standard_normal(m)) * np.where(far, 2.2, 1.0), 1)
     frequency = np.array([7, 28, 42, 91])[ctx.pick([3, 37, 45, 15], m)]
     provider = np.select([type_index == 6, is_adoption, np.isin(type_index, (5, 7, 8, 9))],
                          [np.zeros(m, np.int64), np.ones(m, np.int64), np.where(rng.random(m) < 0.6, 4, 1)],
@@ -1356,17 +1371,19 @@ class _Leavers:
 
 
 def _care_leavers(ctx: _Ctx, people: _People, periods: _Periods) -> _Leavers:
-    """ssd_care_leavers: young people who left care at 18 after 13 weeks or more; a dated row at leaving and
-    at each change of status until the service ends (at 21 mostly; earlier for some, 25 for students)."""
+    """ssd_care_leavers: young people who left care at 16 or later after 13 weeks or more in care since 14
+    (relevant, then former relevant at 18); a dated row at leaving and at each change of status until the
+    service ends (after 21 mostly; earlier for some, 25 for students)."""
     rng = ctx.rng
     person, entry, start = periods.leavers
-    eligible = start - entry >= 91
+    eligible = start - np.maximum(entry, _add_years(people.dob[person], 14)) >= 91
     person, start = person[eligible], start[eligible]
     n = len(person)
     u = rng.random(n)
-    service_end = np.select([u < 0.10, u < 0.88],
-                            [_add_years(people.dob[person], 19) + rng.integers(0, 700, n),
-                             _add_years(people.dob[person], 21)],
+    # Served through age 21 (to the 22nd birthday), to 25 for those in education, a few stop earlier.
+    service_end = np.select([u < 0.15, u < 0.82],
+                            [_add_years(people.dob[person], 19) + rng.integers(0, 1000, n),
+                             _add_years(people.dob[person], 22)],
                             _add_years(people.dob[person], 25))
     keep = service_end >= START
     person, start, service_end = person[keep], start[keep], service_end[keep]
@@ -1387,7 +1404,8 @@ def _care_leavers(ctx: _Ctx, people: _People, periods: _Periods) -> _Leavers:
         "clea_table_id": ctx.ids("CL", np.arange(1, m + 1)),
         "clea_person_id": ctx.ids("P", person[owner] + 1),
         "clea_care_leaver_latest_contact": _dates(day),
-        "clea_care_leaver_eligibility": pl.Series(["Former relevant"] * m, dtype=pl.String),
+        "clea_care_leaver_eligibility": _codes(("Relevant", "Former relevant"),
+                                               (day >= people.adult[person[owner]]).astype(np.int64)),
         "clea_care_leaver_in_touch": in_touch.gather(order),
         "clea_care_leaver_accommodation": pl.Series(accommodation[order], dtype=pl.String),
         "clea_care_leaver_accom_suitable": pl.Series(np.where(suitable, "1", "2")[order], dtype=pl.String),
@@ -1443,15 +1461,16 @@ def _involvements(ctx: _Ctx, plans: _Plans, periods: _Periods, leavers: _Leavers
 # --- Early help ----------------------------------------------------------------------------------------
 
 def _early_help(ctx: _Ctx, people: _People) -> tuple[dict, dict]:
-    """ssd_early_help_episodes and ssd_early_help_assessments: an assessment opens each episode of 2-13 months."""
+    """ssd_early_help_episodes and ssd_early_help_assessments: an assessment opens each episode of 1½-11 months."""
     rng = ctx.rng
-    pool = _Pool(ctx, people, np.arange(len(people.dob)), np.sqrt(people.weight))
+    # Early help reaches families social care does not know as much as those it does: no family weighting.
+    pool = _Pool(ctx, people, np.arange(len(people.dob)), np.ones(len(people.dob)))
     days = ctx.monthly_days(_EH_SIM_START, EH_EPISODES_PER_MONTH)
     person = pool.sample(days)
     found = person >= 0
     person, start = person[found], days[found]
     n = len(person)
-    end = np.minimum(start + rng.integers(60, 400, n), people.adult[person])
+    end = np.minimum(start + rng.integers(45, 330, n), people.adult[person])
     keep = _no_overlap(person, start, end) & (end >= START)
     person, start, end = person[keep], start[keep], end[keep]
     n = len(person)

@@ -123,18 +123,18 @@ def read_benchmarks(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, float
 
 def compute(
     project: Project, definitions: Definitions, indicators: tuple[Indicator, ...], period: date,
-    data: Path | None = None, scale: int = 1,
+    data: Path | None = None, scale: int = 1, by: str | None = None,
 ) -> Scorecard:
-    """The scorecard of `indicators` for the month `period`."""
+    """The scorecard of `indicators` for the month `period`; broken down by the column `by`, if given."""
     config = project.config
     plan = plan_scorecard(indicators, period, list(definitions.shared), definitions.tables, config.fy_start_month)
     con = open_database(definitions, plan, data, config.closure_days, scale)
     try:
-        counts = run_plan(con, plan)
+        counts = run_plan(con, plan, by)
         benchmarks = read_benchmarks(con)
     finally:
         con.close()
-    return assess(plan, counts, benchmarks, config.authority_name, config.region_name, config.suppress_below)
+    return assess(plan, counts, benchmarks, config.authority_name, config.region_name, config.suppress_below, by)
 
 
 def drill_rows(

@@ -44,11 +44,17 @@ def to_json_dict(scorecard: Scorecard) -> dict[str, Any]:
             "trend": dict(scorecard.summary.trend),
             "target": dict(scorecard.summary.target),
         },
-        "indicators": [_indicator_json(r) for r in scorecard.results],
+        "indicators": [_indicator_json(r, scorecard.by) for r in scorecard.results],
     }
 
 
-def _indicator_json(result: IndicatorResult) -> dict[str, Any]:
+def _group_json(name: str, result: IndicatorResult) -> dict[str, Any]:
+    full = _indicator_json(result, None)
+    keys = ("value", "display", "numerator", "denominator", "months", "trend", "target_status", "suppressed")
+    return {"group": name, **{k: full[k] for k in keys}}
+
+
+def _indicator_json(result: IndicatorResult, by: str | None) -> dict[str, Any]:
     indicator, current = result.indicator, result.current
     withheld = current.suppressed
     return {
@@ -74,7 +80,11 @@ def _indicator_json(result: IndicatorResult) -> dict[str, Any]:
         "target_status": result.target_status,
         "suppressed": withheld,
         "error": result.error,
-    }
+    } | ({"breakdown": {
+        "by": by,
+        "error": result.breakdown_error,
+        "groups": [_group_json(name, group) for name, group in result.breakdown or ()],
+    }} if by else {})
 
 
 def cell(month: MonthResult, suppressed_text: str = SUPPRESSED_TEXT) -> str:
@@ -99,8 +109,10 @@ def csv_rows(scorecard: Scorecard) -> list[list[Any]]:
         + outturn_labels + ["same_period_last_year"] + month_labels
         + ["numerator", "denominator", "trend", "target", "target_status", "error"]
     )
+    if scorecard.by:
+        header = ["group"] + header
     rows: list[list[Any]] = [header]
-    for r in scorecard.results:
+    for r, group in _with_groups(scorecard):
         i = r.indicator
 
         def value(m: MonthResult) -> Any:
@@ -120,7 +132,17 @@ def csv_rows(scorecard: Scorecard) -> list[list[Any]]:
             + [count(r.current.numerator), count(r.current.denominator), r.trend,
                "" if i.target is None else _number(i.target), r.target_status, r.error or ""]
         )
+        if scorecard.by:
+            rows[-1].insert(0, group or "")
     return rows
+
+
+def _with_groups(scorecard: Scorecard):
+    """Each result, followed by its groups when there is a breakdown: (result, group name or None)."""
+    for result in scorecard.results:
+        yield result, None
+        for name, group in result.breakdown or ():
+            yield group, name
 
 
 def render_csv(scorecard: Scorecard) -> str:
@@ -138,15 +160,17 @@ def render_table(scorecard: Scorecard, width: int = 160) -> str:
     title_width = max(20, min(48, width - 60 - 7 * len(months)))
     header = ["id", "title"] + months + ["num", "den", "trend", "target", "status"]
     lines = []
-    for r in results:
+    for r, group in _with_groups(scorecard):
         title = r.indicator.title if len(r.indicator.title) <= title_width else r.indicator.title[: title_width - 1] + "…"
+        if group is not None:
+            title = f"  {scorecard.by} {group}"[:title_width]
         values = [cell(m, COMPACT_SUPPRESSED) for m in r.months]
         withheld = r.current.suppressed
         num = COMPACT_SUPPRESSED if withheld else (display(r.current.numerator) if r.current.reported else "-")
         den = COMPACT_SUPPRESSED if withheld else (display(r.current.denominator) if r.current.reported and r.current.denominator is not None else "-")
         status = "error" if r.error else STATUS_TEXT[r.target_status].lower()
         target = "-" if r.indicator.target is None else display(r.indicator.target)
-        lines.append([r.indicator.id, title] + values + [num, den, TREND_SYMBOL[r.trend] or "", target, status])
+        lines.append([r.indicator.id if group is None else "", title] + values + [num, den, TREND_SYMBOL[r.trend] or "", target, status])
     widths = [max(len(str(row[c])) for row in [header] + lines) for c in range(len(header))]
     out = []
     head = f"{scorecard.authority} scorecard, {format_period(scorecard.period)}"
@@ -161,9 +185,11 @@ def render_table(scorecard: Scorecard, width: int = 160) -> str:
         f"{s.trend['not_comparable']} not comparable; target: {s.target['better']} better, {s.target['achieving']} achieving, "
         f"{s.target['missing']} missing, {s.target['no_target']} no target"
     )
-    errors = [r for r in results if r.error]
-    for r in errors:
-        out.append(f"{r.indicator.id}: error: {r.error}")
+    for r in results:
+        if r.error:
+            out.append(f"{r.indicator.id}: error: {r.error}")
+        if r.breakdown_error:
+            out.append(f"{r.indicator.id}: no breakdown: {r.breakdown_error}")
     return "\n".join(out) + "\n"
 
 
@@ -171,11 +197,12 @@ def parquet_table(scorecard: Scorecard):
     """The long form: one row per indicator and month (id, month, numerator, denominator, value, suppressed)."""
     import pyarrow as pa
 
-    ids, months, numerators, denominators, values, suppressed, reported = [], [], [], [], [], [], []
-    for r in scorecard.results:
+    ids, months, numerators, denominators, values, suppressed, reported, groups = [], [], [], [], [], [], [], []
+    for r, group in _with_groups(scorecard):
         for month in sorted(r.history):
             m = r.history[month]
             ids.append(r.indicator.id)
+            groups.append(group)
             months.append(month)
             withheld = m.suppressed
             numerators.append(None if withheld else m.numerator)
@@ -183,7 +210,8 @@ def parquet_table(scorecard: Scorecard):
             values.append(None if withheld else m.value)
             suppressed.append(withheld)
             reported.append(m.reported)
-    return pa.table({
+    columns = {"group": pa.array(groups, pa.string())} if scorecard.by else {}
+    return pa.table(columns | {
         "id": pa.array(ids, pa.string()),
         "month": pa.array(months, pa.date32()),
         "numerator": pa.array(numerators, pa.float64()),

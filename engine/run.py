@@ -14,6 +14,7 @@ import duckdb
 
 from engine.database import columns_of, describe_duckdb_error, install_period, locate, wrap
 from engine.definitions import Sql
+from engine.extracts import quote
 from engine.plan import IndicatorPlan, Plan
 
 NUMERIC_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER",
@@ -26,31 +27,63 @@ class QueryError(Exception):
 
 @dataclass(frozen=True)
 class Counts:
-    """The numerator and denominator of one indicator per month (absent months have no rows)."""
+    """The numerator and denominator of one indicator per month (absent months have no rows), and,
+    when a breakdown is asked for, the same per value of the dimension (`groups`)."""
 
     numerator: Mapping[date, float] = field(default_factory=dict)
     denominator: Mapping[date, float] | None = None
     error: str | None = None
+    groups: Mapping[str, "Counts"] | None = None
+    group_error: str | None = None
 
 
-def run_plan(con: duckdb.DuckDBPyConnection, plan: Plan) -> dict[str, Counts]:
-    """Counts for every indicator of the plan, by id."""
-    return {p.indicator.id: run_indicator(con, p) for p in plan.indicators}
+def run_plan(con: duckdb.DuckDBPyConnection, plan: Plan, by: str | None = None) -> dict[str, Counts]:
+    """Counts for every indicator of the plan, by id; per value of the column `by` too, when given."""
+    return {p.indicator.id: run_indicator(con, p, by) for p in plan.indicators}
 
 
-def run_indicator(con: duckdb.DuckDBPyConnection, plan: IndicatorPlan) -> Counts:
+def run_indicator(con: duckdb.DuckDBPyConnection, plan: IndicatorPlan, by: str | None = None) -> Counts:
     """Counts for one indicator; a failure becomes `Counts.error`."""
     install_period(con, plan.period)
     try:
-        numerator = measure(con, plan.numerator, "numerator")
-        denominator = measure(con, plan.denominator, "denominator") if plan.denominator else None
+        numerator = _totals(measure(con, plan.numerator, "numerator"))
+        denominator = _totals(measure(con, plan.denominator, "denominator")) if plan.denominator else None
     except QueryError as error:
         return Counts(error=str(error))
-    return Counts(numerator, denominator)
+    if by is None:
+        return Counts(numerator, denominator)
+    try:
+        groups = _groups(con, plan, by, denominator)
+    except QueryError as error:
+        return Counts(numerator, denominator, group_error=str(error))
+    return Counts(numerator, denominator, groups=groups)
 
 
-def measure(con: duckdb.DuckDBPyConnection, sql: Sql, part: str) -> dict[date, float]:
-    """The measure per month of one query: the number of rows, or the sum of its `value` column."""
+def _groups(con: duckdb.DuckDBPyConnection, plan: IndicatorPlan, by: str, denominator: Mapping[date, float] | None) -> dict[str, Counts]:
+    """Counts per value of `by`. A denominator without that column (a population) serves every group."""
+    if by.lower() not in columns_of(con, plan.numerator.text):
+        raise QueryError(f"the numerator returns no column `{by}` to break it down by")
+    numerators = measure(con, plan.numerator, "numerator", by)
+    denominators = None
+    if plan.denominator is not None and by.lower() in columns_of(con, plan.denominator.text):
+        denominators = measure(con, plan.denominator, "denominator", by)
+    names = sorted({g for _, g in numerators} | {g for _, g in denominators or {}}, key=lambda g: (g is None, g or ""))
+    groups = {}
+    for name in names:
+        label = "(none)" if name is None else name
+        group_denominator = denominator
+        if denominators is not None:
+            group_denominator = {m: v for (m, g), v in denominators.items() if g == name}
+        groups[label] = Counts({m: v for (m, g), v in numerators.items() if g == name}, group_denominator)
+    return groups
+
+
+def _totals(measured: Mapping[tuple[date, str | None], float]) -> dict[date, float]:
+    return {month: value for (month, _), value in measured.items()}
+
+
+def measure(con: duckdb.DuckDBPyConnection, sql: Sql, part: str, by: str | None = None) -> dict[tuple[date, str | None], float]:
+    """The measure per month (and per value of `by`) of one query: the number of rows, or the sum of `value`."""
     try:
         columns = columns_of(con, sql.text)
         if "month" not in columns:
@@ -58,15 +91,17 @@ def measure(con: duckdb.DuckDBPyConnection, sql: Sql, part: str) -> dict[date, f
         if "value" in columns and not columns["value"].upper().startswith(NUMERIC_TYPES):
             raise QueryError(f"the {part}'s `value` column is {columns['value']}, not a number")
         aggregate = "sum(value)" if "value" in columns else "count(*)"
+        group = f"CAST({quote(by)} AS VARCHAR)" if by else "NULL"
         rows = con.execute(
-            f"SELECT CAST(month AS DATE) AS month, {aggregate} AS measure FROM ({wrap(sql.text)}) GROUP BY ALL"
+            f"SELECT CAST(month AS DATE) AS month, {group} AS grp, {aggregate} AS measure "
+            f"FROM ({wrap(sql.text)}) GROUP BY ALL"
         ).fetchall()
     except duckdb.Error as error:
         message, _ = describe_duckdb_error(error)
         line = locate(sql.text, error)
         where = f"{sql.file}:{sql.file_line(line)}" if line else sql.file
         raise QueryError(f"the {part} failed at {where}: {message}") from None
-    return {_as_date(month): float(value) if value is not None else 0.0 for month, value in rows if month is not None}
+    return {(_as_date(month), grp): float(value) if value is not None else 0.0 for month, grp, value in rows if month is not None}
 
 
 def query_rows(con: duckdb.DuckDBPyConnection, sql: Sql) -> duckdb.DuckDBPyRelation:

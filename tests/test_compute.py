@@ -168,3 +168,26 @@ def test_usage_errors_exit_2(kpi, args, message):
     result = kpi("compute", "--project", FIXTURE_PROJECT, *args)
     assert result.exit_code == 2
     assert message in result.stderr
+
+
+def test_breakdown_by_a_column_the_query_returns(kpi, project):
+    (project / "kpi.toml").write_text("suppress_below = 2\n")
+    data = kpi.json("compute", "--project", project, "--data", FIXTURE_EXTRACTS, "--period", "2017-09", "--by", "team",
+                    "--indicators", "TST 001,TST 002")
+    referrals = row(data, "TST 001")
+    groups = {g["group"]: g for g in referrals["breakdown"]["groups"]}
+    assert referrals["breakdown"]["by"] == "team" and set(groups) == {"Team A", "Team B"}
+    assert groups["Team A"]["value"] == 2
+    assert groups["Team A"]["months"]["2017-06"] is None  # R10 alone in June: withheld too
+    # a group of one is withheld like any other small number
+    assert groups["Team B"]["suppressed"] is True and groups["Team B"]["value"] is None
+    assert referrals["value"] == 3  # the total is unchanged
+    assessments = row(data, "TST 002")
+    assert assessments["breakdown"] == {"by": "team", "error": "the numerator returns no column `team` to break it down by", "groups": []}
+
+
+def test_breakdown_rows_in_csv(kpi):
+    result = kpi("compute", "--project", FIXTURE_PROJECT, "--data", FIXTURE_EXTRACTS, "--period", "2017-09", "--by", "team",
+                 "--indicators", "TST 001", "--format", "csv")
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert [(r["group"], r["2017-09"]) for r in rows] == [("", "3"), ("Team A", "2"), ("Team B", "1")]
