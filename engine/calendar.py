@@ -7,17 +7,23 @@ closure days. Builds the rows only; the macros themselves live in queries/macros
 from __future__ import annotations
 
 from datetime import date, timedelta
+from functools import lru_cache
 
 import holidays
 
-CALENDAR_FIRST_YEAR = 2000
+CALENDAR_FIRST_YEAR = 1995
 CALENDAR_LAST_YEAR = 2045
 
 
-def non_working_days(first_year: int, last_year: int, closure_days: tuple[date, ...] = ()) -> set[date]:
+def non_working_days(first_year: int, last_year: int, closure_days: tuple[date, ...] = ()) -> frozenset[date]:
     """Bank holidays of England and Wales in the years given, plus the council's closure days."""
-    bank_holidays = holidays.country_holidays("GB", subdiv="ENG", years=range(first_year, last_year + 1))
-    return set(bank_holidays) | set(closure_days)
+    return bank_holidays(first_year, last_year) | frozenset(closure_days)
+
+
+@lru_cache(maxsize=4)
+def bank_holidays(first_year: int = CALENDAR_FIRST_YEAR, last_year: int = CALENDAR_LAST_YEAR) -> frozenset[date]:
+    """England and Wales bank holidays (computed once per process: it is the slow part of a small run)."""
+    return frozenset(holidays.country_holidays("GB", subdiv="ENG", years=range(first_year, last_year + 1)))
 
 
 def is_working_day(day: date, closed: set[date]) -> bool:

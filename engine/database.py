@@ -56,11 +56,14 @@ def install_calendar(con: duckdb.DuckDBPyConnection, closure_days: tuple[date, .
 
 def install_period(con: duckdb.DuckDBPyConnection, rows: Iterable[Mapping[str, date]]) -> None:
     """The `period` relation: one row per month being computed, with the indicator's window."""
-    columns = ", ".join(f"{c} DATE" for c in PERIOD_COLUMNS)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE period ({columns})")
-    values = [tuple(row[c] for c in PERIOD_COLUMNS) for row in rows]
-    if values:
-        con.executemany(f"INSERT INTO period VALUES ({', '.join('?' for _ in PERIOD_COLUMNS)})", values)
+    rows = list(rows)
+    if not rows:
+        columns = ", ".join(f"{c} DATE" for c in PERIOD_COLUMNS)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE period ({columns})")
+        return
+    # One statement with literal dates: far cheaper than a prepared insert per row, run per indicator.
+    values = ", ".join("(" + ", ".join(f"DATE '{row[c].isoformat()}'" for c in PERIOD_COLUMNS) + ")" for row in rows)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE period AS SELECT * FROM (VALUES {values}) v({', '.join(PERIOD_COLUMNS)})")
 
 
 @dataclass(frozen=True)
@@ -104,6 +107,18 @@ def install_shared(con: duckdb.DuckDBPyConnection, definitions: list[SharedDefin
             return [_shared_issue(d, e) for d, e in failed]
         pending = [d for d, _ in failed]
     return []
+
+
+def materialise(con: duckdb.DuckDBPyConnection, views: list[SharedDefinition]) -> None:
+    """Compute each view once into a temporary table of the same name, which shadows the view.
+
+    A view that fails here is left as it is: the indicators that read it report the error.
+    """
+    for view in views:
+        try:
+            con.execute(f'CREATE OR REPLACE TEMP TABLE "{view.name}" AS SELECT * FROM main."{view.name}"')
+        except duckdb.Error:
+            pass
 
 
 def _shared_issue(definition: SharedDefinition, error: Exception) -> Issue:

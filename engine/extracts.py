@@ -91,12 +91,16 @@ def create_empty_table(con: duckdb.DuckDBPyConnection, table: Table) -> None:
 
 
 def parse_expression(column: str, kind: str) -> str:
-    """SQL turning the text column `column` into `kind`; NULL when empty or unreadable.
+    """SQL turning the column `column`, read as text, into `kind`; NULL when empty or unreadable.
 
     Dates accept ISO and UK forms (a time, if any, is dropped); timestamps ISO or UK with or without
     seconds; booleans true/false, t/f, Y/N, yes/no, 1/0.
     """
-    v = f"NULLIF(trim({quote(column)}), '')"
+    return _parse(f"CAST({quote(column)} AS VARCHAR)", kind)
+
+
+def _parse(text_sql: str, kind: str) -> str:
+    v = f"NULLIF(trim({text_sql}), '')"
     if kind == "text":
         return v
     if kind == "date":
@@ -115,10 +119,30 @@ def parse_expression(column: str, kind: str) -> str:
             f"WHEN lower({v}) IN ('false', 'f', 'n', 'no', '0') THEN FALSE END"
         )
     if kind == "integer":
-        return f"TRY_CAST({v} AS BIGINT)"
+        # `7.0` is a whole number too (spreadsheets and pandas write integers so)
+        number = f"TRY_CAST({v} AS DOUBLE)"
+        return f"CASE WHEN {number} = floor({number}) THEN CAST({number} AS BIGINT) END"
     if kind == "double":
         return f"TRY_CAST({v} AS DOUBLE)"
     raise ValueError(f"unknown column type {kind!r}")
+
+
+# Stored types that already are the column's type (typed Parquet, DuckDB files): taken as they are.
+_SAME_TYPE = {
+    "date": ("DATE",),
+    "timestamp": ("TIMESTAMP", "TIMESTAMP_NS", "TIMESTAMP_MS", "TIMESTAMP_S", "TIMESTAMP WITH TIME ZONE"),
+    "boolean": ("BOOLEAN",),
+    "integer": ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER"),
+    "double": ("DOUBLE", "FLOAT", "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "DECIMAL"),
+    "text": ("VARCHAR",),
+}
+
+
+def _typed(column: str, kind: str, stored: str) -> str | None:
+    """The column cast to its type when it is stored so already (no parsing, nothing to go wrong)."""
+    if stored.split("(")[0] in _SAME_TYPE[kind]:
+        return f"CAST({quote(column)} AS {SQL_TYPES[kind]})"
+    return None
 
 
 @dataclass(frozen=True)
@@ -216,44 +240,54 @@ def _stage_raw(con: duckdb.DuckDBPyConnection, raw: str, source: Source) -> None
 
 
 def _convert(con: duckdb.DuckDBPyConnection, raw: str, table: Table, source: Source) -> list[Issue]:
-    present = [row[0] for row in con.execute(f"DESCRIBE {quote(raw)}").fetchall() if row[0] != "_kpi_row"]
+    stored = {row[0]: row[1] for row in con.execute(f"DESCRIBE {quote(raw)}").fetchall() if row[0] != "_kpi_row"}
     issues = []
     for column in table.columns:
-        if column.name not in present:
-            close = difflib.get_close_matches(column.name, present, n=1)
+        if column.name not in stored:
+            close = difflib.get_close_matches(column.name, list(stored), n=1)
             hint = f"is `{close[0]}` meant to be `{column.name}`?" if close else f"add the column `{column.name}` ({column.type})"
             issues.append(Issue("missing-column", f"{source.shown} has no column `{column.name}`", source.shown, 1, hint=hint))
     if issues:
         return issues
 
-    for column in table.columns:
-        if column.type == "text":
-            continue
-        parsed = parse_expression(column.name, column.type)
+    expressions = {c.name: _typed(c.name, c.type, stored[c.name]) or parse_expression(c.name, c.type) for c in table.columns}
+    to_check = [c for c in table.columns if c.type != "text" and not _typed(c.name, c.type, stored[c.name])]
+    issues.extend(_unreadable(con, raw, to_check, expressions, source))
+    issues.extend(_key_issues(con, raw, table, source))
+    if issues:
+        return issues
+
+    selected = [f"{expressions[c.name]} AS {quote(c.name)}" for c in table.columns]
+    # Columns beyond the definition are kept as text: a council may break results down by them.
+    selected += [f"CAST({quote(c)} AS VARCHAR) AS {quote(c)}" for c in stored if table.column(c) is None]
+    con.execute(f"CREATE OR REPLACE TABLE {quote(table.name)} AS SELECT {', '.join(selected)} FROM {quote(raw)} ORDER BY _kpi_row")
+    return []
+
+
+def _unreadable(con: duckdb.DuckDBPyConnection, raw: str, columns: list[Column], expressions: dict[str, str], source: Source) -> list[Issue]:
+    """Values that are present but cannot be read as their column's type: all columns in one scan."""
+    if not columns:
+        return []
+    aggregates = []
+    for column in columns:
         text = f"CAST({quote(column.name)} AS VARCHAR)"
-        bad = con.execute(
-            f"SELECT _kpi_row, {text} FROM (SELECT _kpi_row, {quote(column.name)}, {parsed} AS parsed FROM {quote(raw)}) "
-            f"WHERE parsed IS NULL AND NULLIF(trim({text}), '') IS NOT NULL ORDER BY _kpi_row"
-        ).fetchall()
-        for row, value in bad[:EXAMPLES_PER_PROBLEM]:
+        bad = f"{expressions[column.name]} IS NULL AND NULLIF(trim({text}), '') IS NOT NULL"
+        aggregates.append(f"count(*) FILTER (WHERE {bad})")
+        aggregates.append(f"arg_min({text}, _kpi_row, {EXAMPLES_PER_PROBLEM}) FILTER (WHERE {bad})")
+        aggregates.append(f"arg_min(_kpi_row, _kpi_row, {EXAMPLES_PER_PROBLEM}) FILTER (WHERE {bad})")
+    found = con.execute(f"SELECT {', '.join(aggregates)} FROM {quote(raw)}").fetchone()
+    issues = []
+    for n, column in enumerate(columns):
+        count, values, rows = found[3 * n: 3 * n + 3]
+        for row, value in zip(rows or [], values or []):
             issues.append(Issue(
                 "unreadable-value",
                 f"{source.shown}, {source.row_label(row)}, column `{column.name}`: {value!r} is not {_EXPECTED[column.type]}",
                 source.shown, row + 1 if source.kind == "csv" else row,
             ))
-        if len(bad) > EXAMPLES_PER_PROBLEM:
-            issues.append(Issue("unreadable-value", f"{source.shown}, column `{column.name}`: {len(bad) - EXAMPLES_PER_PROBLEM} more values are not {_EXPECTED[column.type]}", source.shown))
-
-    issues.extend(_key_issues(con, raw, table, source))
-    if issues:
-        return issues
-
-    extra = [c for c in present if table.column(c) is None]
-    selected = [f"{parse_expression(c.name, c.type) if c.type != 'text' else 'CAST(' + quote(c.name) + ' AS VARCHAR)'} AS {quote(c.name)}" for c in table.columns]
-    # Columns beyond the definition are kept as text: a council may break results down by them.
-    selected += [f"CAST({quote(c)} AS VARCHAR) AS {quote(c)}" for c in extra if not c.startswith("_kpi")]
-    con.execute(f"CREATE OR REPLACE TABLE {quote(table.name)} AS SELECT {', '.join(selected)} FROM {quote(raw)} ORDER BY _kpi_row")
-    return []
+        if count > EXAMPLES_PER_PROBLEM:
+            issues.append(Issue("unreadable-value", f"{source.shown}, column `{column.name}`: {count - EXAMPLES_PER_PROBLEM} more values are not {_EXPECTED[column.type]}", source.shown))
+    return issues
 
 
 def _key_issues(con: duckdb.DuckDBPyConnection, raw: str, table: Table, source: Source) -> list[Issue]:

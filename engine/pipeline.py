@@ -22,7 +22,7 @@ from engine.definitions import Indicator, QueryFile
 from engine.extracts import Table, find_sources, load_table, table_definitions
 from engine.issues import Issue, KpiError, display_path
 from engine.load import load_indicators, load_query_files
-from engine.plan import Plan, plan_scorecard
+from engine.plan import Plan, materialisable_views, plan_scorecard
 from engine.run import run_plan
 
 REFERENCE_TABLES = ("ref_benchmarks",)
@@ -83,6 +83,7 @@ def open_database(
     database.install_calendar(con, closure_days)
     # A view that does not bind fails the indicators that use it (each reports the missing view).
     database.install_shared(con, list(definitions.shared))
+    database.materialise(con, materialisable_views(plan, list(definitions.shared)))
     return con
 
 

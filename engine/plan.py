@@ -103,21 +103,43 @@ def plan_scorecard(
 
 def tables_read(queries: Iterable[Sql], shared: list[SharedDefinition], extract_tables: frozenset[str]) -> frozenset[str]:
     """The extract tables the queries read, directly or through views and macros of queries/."""
-    views = {d.name: d for d in shared if d.kind == "VIEW"}
     macro_tables = {t for d in shared if d.kind == "MACRO" for t in _words(d.sql.text) & extract_tables}
-    found: set[str] = set(macro_tables)
+    return frozenset(macro_tables | (names_read(queries, shared) & extract_tables))
+
+
+def names_read(queries: Iterable[Sql], shared: list[SharedDefinition]) -> frozenset[str]:
+    """Every name the queries read from (tables, views, `period`), following views to what they read."""
+    views = {d.name: d for d in shared if d.kind == "VIEW"}
     seen: set[str] = set()
     todo = [referenced_names(q.text) for q in queries]
     while todo:
         for name in todo.pop():
-            if name in seen:
-                continue
-            seen.add(name)
-            if name in extract_tables:
-                found.add(name)
-            elif name in views:
-                todo.append(referenced_names(view_body(views[name].sql.text)))
-    return frozenset(found)
+            if name not in seen:
+                seen.add(name)
+                if name in views:
+                    todo.append(referenced_names(view_body(views[name].sql.text)))
+    return frozenset(seen)
+
+
+def materialisable_views(plan: "Plan", shared: list[SharedDefinition]) -> list[SharedDefinition]:
+    """The views the plan reads that do not depend on `period`, each after the views it reads.
+
+    These are computed once per run instead of once per query that reads them: the visit views, for
+    instance, are read by six queries.
+    """
+    views = {d.name: d for d in shared if d.kind == "VIEW"}
+    used = {name for p in plan.indicators for name in names_read([q for q in (p.numerator, p.denominator) if q], shared)}
+    reads = {name: names_read([Sql(view_body(views[name].sql.text), "", 1)], shared) for name in used if name in views}
+    candidates = {name for name, read in reads.items() if "period" not in read}
+    ordered: list[SharedDefinition] = []
+    done: set[str] = set()
+    while candidates - done:
+        ready = sorted(n for n in candidates - done if not ((reads[n] & candidates) - done - {n}))
+        if not ready:  # a cycle: validation reports it; leave these as views
+            break
+        ordered.extend(views[n] for n in ready)
+        done.update(ready)
+    return ordered
 
 
 def _words(text: str) -> set[str]:

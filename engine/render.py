@@ -9,11 +9,10 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import tempfile
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
+from engine.atomic import write_atomically
 from engine.assess import STATUS_TEXT, SUPPRESSED_TEXT, TREND_SYMBOL, IndicatorResult, MonthResult, Scorecard, display
 from engine.periods import format_period
 
@@ -220,20 +219,6 @@ def parquet_table(scorecard: Scorecard):
         "reported": pa.array(reported, pa.bool_()),
         "suppressed": pa.array(suppressed, pa.bool_()),
     })
-
-
-def write_atomically(path: Path, write: Callable[[Path], None]) -> None:
-    """Call write(temporary path) and move the result into place only once it is complete."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(handle)
-    try:
-        write(Path(temporary))
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 def write_scorecard(scorecard: Scorecard, fmt: str, path: Path) -> None:

@@ -38,13 +38,28 @@ class Counts:
 
 
 def run_plan(con: duckdb.DuckDBPyConnection, plan: Plan, by: str | None = None) -> dict[str, Counts]:
-    """Counts for every indicator of the plan, by id; per value of the column `by` too, when given."""
-    return {p.indicator.id: run_indicator(con, p, by) for p in plan.indicators}
+    """Counts for every indicator of the plan, by id; per value of the column `by` too, when given.
+
+    Indicators with the same `period` rows (the same `collected` and months) run one after another on
+    one installation of it.
+    """
+    by_period: dict[tuple, list[IndicatorPlan]] = {}
+    for indicator_plan in plan.indicators:
+        by_period.setdefault(tuple(tuple(row.values()) for row in indicator_plan.period), []).append(indicator_plan)
+    counts = {}
+    for same_period in by_period.values():
+        install_period(con, same_period[0].period)
+        for indicator_plan in same_period:
+            counts[indicator_plan.indicator.id] = run_indicator(con, indicator_plan, by, period_installed=True)
+    return counts
 
 
-def run_indicator(con: duckdb.DuckDBPyConnection, plan: IndicatorPlan, by: str | None = None) -> Counts:
+def run_indicator(
+    con: duckdb.DuckDBPyConnection, plan: IndicatorPlan, by: str | None = None, period_installed: bool = False,
+) -> Counts:
     """Counts for one indicator; a failure becomes `Counts.error`."""
-    install_period(con, plan.period)
+    if not period_installed:
+        install_period(con, plan.period)
     try:
         numerator = _totals(measure(con, plan.numerator, "numerator"))
         denominator = _totals(measure(con, plan.denominator, "denominator")) if plan.denominator else None

@@ -1,7 +1,6 @@
 """The reports a manager reads: the HTML scorecard (checked in headless Chromium) and the Excel
 workbook, both holding the JSON output's numbers."""
 
-import json
 import os
 import re
 import shutil
