@@ -8,17 +8,19 @@ from __future__ import annotations
 
 import io
 import os
-import tempfile
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
-import holidays
 import numpy as np
 import polars as pl
-import yaml
+
+from engine.atomic import write_atomically
+from engine.calendar import bank_holidays
+from engine.config import bundled_root
+from engine.extracts import table_definitions
 
 # --- Dates ---------------------------------------------------------------------------------------------
 
@@ -48,7 +50,7 @@ REPEAT_CONTACT_SHARE = 0.25          # about a child contacted in the last 3 wee
 REFERRALS_PER_MONTH = 100            # CSC 014: 577 referrals FYTD, 96 a month with the August dip (CSC 013 Sept: 77)
 RE_REFERRAL_RATE = 0.18              # a closed referral is followed by another: CSC 032, 133/577 = 23% within 12 months
 RE_REFERRAL_WITHIN_YEAR = 0.80       # share of those that come within 12 months of the close
-REFERRALS_KEPT = 0.89                # share of drawn referrals left once chains stop at 18 or would overlap (measured)
+REFERRALS_KEPT = 0.93                # share of drawn referrals left once chains stop at 18 or would overlap (measured)
 EH_EPISODES_PER_MONTH = 140          # CSC 001: 783 early help assessments FYTD / 6
 CLA_ENTRIES_PER_MONTH = 6.0          # periods of care begun outside the CP route; tuned to CSC 201's 216 at month end
 SHORT_BREAK_STARTS_PER_MONTH = 0.45  # V3/V4 short-break periods, about 8 open at a month end (excluded by CSC 201)
@@ -65,7 +67,7 @@ PROFESSIONALS = {                    # staff at scale 1: (team prefix, teams, pe
 
 # Referral outcomes: assessment / straight to strategy (CSC 015: 71/77, CSC 018: 23/577) / no further
 # action / transfer-in conference (about 1 in 15 ICPCs).
-REFERRAL_PATHS = {"assessment": 0.905, "strategy": 0.035, "nfa": 0.052, "transfer_in": 0.008}
+REFERRAL_PATHS = {"assessment": 0.902, "strategy": 0.035, "nfa": 0.052, "transfer_in": 0.011}
 # Hours from referral to its completion (CSC 022: 96% within 24h; CSC 026: 0-5% over 72h).
 COMPLETION_HOURS = ((0.2, 24.0, 0.955), (24.0, 72.0, 0.03), (72.0, 240.0, 0.015))
 # Working days from assessment start to authorisation, as (low, high, share): CSC 098/078/058/038 give
@@ -74,22 +76,25 @@ ASSESSMENT_WD = ((0, 10, 0.33), (11, 15, 0.10), (16, 25, 0.21), (26, 45, 0.30), 
 SECOND_ASSESSMENT_RATE = 0.18        # of long CIN cases: a re-assessment (CSC 035: 576 authorised FYTD)
 MID_ASSESSMENT_STRATEGY = 0.40       # strategy discussions during assessment: about 40 a month (CSC 161: 239 FYTD)
 STRATEGY_TO_S47 = 0.66               # CSC 165: 172 S47s started FYTD
-S47_TO_ICPC = 0.50                   # CSC 173: 83 ICPCs FYTD
+S47_TO_ICPC = 0.53                   # CSC 173: 83 ICPCs FYTD
 ICPC_IN_15_WD = 0.98                 # CSC 176: 74/75
 ICPC_TO_PLAN = 0.86                  # CSC 187: 70 plans begun FYTD
 # Lengths of child protection plans in days, as (low, high, share): mostly 3-18 months, a few 2 years
 # or more (CSC 186; England 3.7%). About 90 open at a month end (CSC 182).
-CP_PLAN_DAYS = ((20, 90, 0.20), (90, 300, 0.58), (300, 540, 0.17), (540, 730, 0.035), (730, 850, 0.015))
-PLACEMENT_MEAN_DAYS = 1200           # settled placements (CSC 229: 34/61 in the same placement 2 years; CSC 228: 12%)
+CP_PLAN_DAYS = ((20, 90, 0.20), (90, 300, 0.58), (300, 540, 0.17), (540, 730, 0.042), (730, 850, 0.008))
 CP_PLAN_TO_CARE = 0.15               # plans that end with the child looked after
 ON_PLAN_STRATEGY = 0.25              # plans with a later strategy discussion (those CSC 161 leaves out)
 CP_REVIEW_LATE = 0.015               # CSC 191: 100% in the seed, near it here
-CP_VISIT_LATE = (0.05, 0.0, 0.125)   # share of diligent plans, lateness of their visits, of the others: 88% in time (CSC 252a)
+CP_VISIT_LATE = 0.105                # visits more than 10 working days after the last: 88% in time (CSC 252a)
+UNSTABLE_CARE = 0.12                 # children whose placements keep breaking down (CSC 228: 26/216 with 3+ in a year)
+PLACEMENT_MEAN_DAYS = 1200           # settled placements (CSC 229: 34/61 in the same placement 2 years; CSC 228: 12%)
 CLA_REVIEW_LATE = 0.012              # CSC 218: 100% in the seed
-CLA_VISIT_LATE = 0.06                # CSC 260a: 196/208 in time
-IHA_IN_20_WD = 0.86                  # CSC 247: 82% in June
+CLA_VISIT_LATE = 0.045               # CSC 260a: 196/208 in time
+IHA_IN_20_WD = 0.90                  # CSC 247: 82% in June
 HEALTH_CHECK_DONE = {"HEALTH": 0.85, "DENTAL": 0.70}   # CSC 250/251: 42%/34% FYTD by September
-MISSING_PER_CHILD_DAY = 0.014       # CSC 246: 43 'M' episodes a month among ~125 looked-after children aged 10+
+MISSING_FROM_CARE_PER_MONTH = 40     # CSC 246: 'M' episodes of looked-after children (10+), 2014-18 average;
+                                     # more children of that age are in care by September 2017, when it gives ~43
+MISSING_ON_PLAN_PER_MONTH = 4        # episodes of children on a CP plan, not looked after (CSC 246 leaves them out)
 MISSING_AWAY_SHARE = 0.22            # 'A' (away) among missing-from-care episodes
 CARE_LEAVER_SUITABLE = 0.96          # CSC 286: 46/48
 CARE_LEAVER_NEET = 0.29              # CSC 294: 14/48
@@ -123,7 +128,7 @@ ACTIVITY_NEET = (("G4", 25), ("G5", 60), ("G6", 15))
 
 # --- Internals -----------------------------------------------------------------------------------------
 
-_CIN_CLOSE = ("RC8", "RC7", "RC8", "RC9", "RC3", "RC4", "RC5")
+_CIN_CLOSE = ("RC8", "RC7", "RC8", "RC9", "RC3", "RC4", "RC5")   # CIN census close reasons (see _referral_stage)
 _EPOCH = date(1970, 1, 1)
 _DAY = 86_400                        # seconds
 _FAMILY_SIZES = np.array([0.40, 0.32, 0.17, 0.08, 0.03])    # children per family: 1..5
@@ -153,13 +158,12 @@ def generate(scale: int = 1, seed: int = DEFAULT_SEED) -> dict[str, pl.DataFrame
     staff = _professionals(ctx)
     refs = _referral_journeys(ctx, people)
     tables: dict[str, dict] = {}
-    contacts = _contacts(ctx, people, refs)
-    tables["ssd_contacts"] = contacts
-    tables["ssd_cin_episodes"] = _cin_episodes(ctx, refs, contacts, staff)
+    tables["ssd_contacts"], contact_numbers = _contacts(ctx, people, refs)
+    tables["ssd_cin_episodes"] = _cin_episodes(ctx, refs, contact_numbers, staff)
     tables["ssd_cin_assessments"] = _assessments(ctx, refs)
     plans = _cp_plans(ctx, refs)
-    tables["ssd_strategy_discussions"], tables["ssd_s47_enquiry"] = _strategy_and_s47(ctx, refs, plans)
-    tables["ssd_initial_cp_conference"] = _icpcs(ctx, refs, plans)
+    tables["ssd_strategy_discussions"], tables["ssd_s47_enquiry"], s47_numbers = _strategy_and_s47(ctx, refs, plans)
+    tables["ssd_initial_cp_conference"] = _icpcs(ctx, refs, plans, s47_numbers)
     tables["ssd_cp_plans"] = plans.table
     tables["ssd_cp_reviews"] = _cp_reviews(ctx, plans)
     tables["ssd_cp_visits"] = _cp_visits(ctx, plans)
@@ -193,18 +197,11 @@ def write_extracts(tables: dict[str, pl.DataFrame], out_dir: str | os.PathLike, 
     written = []
     for name, frame in tables.items():
         target = folder / f"{name}.{fmt}"
-        handle, temporary = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=folder)
-        os.close(handle)
-        try:
-            if fmt == "csv":
-                frame.write_csv(temporary, date_format="%Y-%m-%d", datetime_format="%Y-%m-%d %H:%M:%S",
-                                null_value="")
-            else:
-                frame.write_parquet(temporary)
-            os.replace(temporary, target)   # atomic within a folder: a reader never sees half a file
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        if fmt == "csv":
+            write_atomically(target, lambda p, f=frame: f.write_csv(
+                p, date_format="%Y-%m-%d", datetime_format="%Y-%m-%d %H:%M:%S", null_value=""))
+        else:
+            write_atomically(target, lambda p, f=frame: f.write_parquet(p))
         written.append(target)
     return written
 
@@ -212,21 +209,8 @@ def write_extracts(tables: dict[str, pl.DataFrame], out_dir: str | os.PathLike, 
 @lru_cache(maxsize=1)
 def table_schemas() -> dict[str, dict[str, pl.DataType]]:
     """Column names and polars types of every extract table, in schemas/extracts.yaml's order."""
-    spec = yaml.safe_load(_schema_path().read_text(encoding="utf-8"))
-    return {
-        table: {column: _TYPES[kind if isinstance(kind, str) else kind["type"]]
-                for column, kind in body["columns"].items()}
-        for table, body in spec["tables"].items()
-    }
-
-
-def _schema_path() -> Path:
-    """schemas/extracts.yaml: beside the package when installed, at the project root in a checkout."""
-    here = Path(__file__).resolve().parent
-    for candidate in (here / "_project" / "schemas" / "extracts.yaml", here.parent / "schemas" / "extracts.yaml"):
-        if candidate.is_file():
-            return candidate
-    raise FileNotFoundError("schemas/extracts.yaml is neither in the installed package nor in the project")
+    tables = table_definitions(bundled_root() / "schemas")
+    return {name: {c.name: _TYPES[c.type] for c in table.columns} for name, table in tables.items()}
 
 
 # --- Machinery -----------------------------------------------------------------------------------------
@@ -235,8 +219,7 @@ class _Calendar:
     """England and Wales working days (Monday-Friday less bank holidays) as numpy business-day arithmetic."""
 
     def __init__(self) -> None:
-        years = range(1995, EXTRACT_DATE.year + 3)
-        closed = np.array(sorted(holidays.country_holidays("GB", subdiv="ENG", years=years)), dtype="M8[D]")
+        closed = np.array(sorted(bank_holidays()), dtype="M8[D]")  # the engine's own calendar
         self.busdaycal = np.busdaycalendar(weekmask="1111100", holidays=closed)
 
     def add(self, days: np.ndarray, n) -> np.ndarray:
@@ -384,7 +367,10 @@ def _weights(values) -> list[float]:
 
 
 def _dates(days: np.ndarray, valid: np.ndarray | None = None) -> np.ndarray:
-    """Day numbers as numpy dates; NaT (null) where not valid."""
+    """Day numbers as numpy dates; NaT (null) where not valid.
+
+    A date not yet reached at the extract date (a due date after it, an end still to come) is passed with
+    valid False: the extract holds nothing dated after its own date."""
     out = np.asarray(days, dtype=np.int64).astype("M8[D]")
     if valid is not None:
         out = np.where(valid, out, np.datetime64("NaT", "D"))
@@ -460,9 +446,11 @@ class _Pool:
         return np.where(found, self.members[np.minimum(k, len(self.members) - 1)], -1)
 
     def aged(self, days: np.ndarray, age_days: np.ndarray) -> np.ndarray:
-        """A child born about `age_days` before each day (within 60 days); -1 when none is 0-17 then."""
-        target = days - age_days - self.ctx.rng.integers(0, 60, len(days))
-        k = np.clip(np.searchsorted(self.dob, target), 0, len(self.members) - 1)
+        """A child born about `age_days` before each day (up to 60 days earlier); -1 when none is 0-17 then."""
+        lo = np.searchsorted(self.dob, days - age_days - 60)
+        hi = np.searchsorted(self.dob, days - age_days, side="right")
+        k = lo + np.floor(self.ctx.rng.random(len(days)) * (hi - lo)).astype(np.int64)
+        k = np.clip(k, 0, len(self.members) - 1)
         ok = (self.dob[k] <= days) & (self.adult[k] > days)
         return np.where(ok, self.members[k], -1)
 
@@ -525,42 +513,44 @@ def _benchmarks() -> pl.DataFrame:
 
 @dataclass
 class _Staff:
-    """ssd_professionals, and the index range of each role's workers for allocating them."""
+    """ssd_professionals, each role's range of worker indexes (for allocating them), and their teams."""
 
     table: dict
     ranges: dict[str, tuple[int, int]]
-    team: np.ndarray
+    team: np.ndarray           # index into team_names per worker
+    team_names: tuple[str, ...]
 
 
 def _professionals(ctx: _Ctx) -> _Staff:
     """Social workers in assessment, safeguarding and looked-after teams; managers, assistants, personal advisers."""
     rng = ctx.rng
-    titles, teams, qualified, ranges = [], [], [], {}
+    team_names, team_sizes, titles, qualified, ranges, first = [], [], [], [], {}, 0
     for role, (team_name, n_teams, per_team, title, is_qualified) in PROFESSIONALS.items():
-        first = len(titles)
         for t in range(n_teams):
-            label = f"{team_name} {t + 1}" if n_teams > 1 else team_name
-            for _ in range(per_team * ctx.scale):
-                titles.append(title)
-                teams.append(label)
-                qualified.append(is_qualified)
-        ranges[role] = (first, len(titles))
-    n = len(titles)
-    qualified = np.array(qualified)
+            team_names.append(f"{team_name} {t + 1}" if n_teams > 1 else team_name)
+            team_sizes.append(per_team * ctx.scale)
+            titles.append(title)
+            qualified.append(is_qualified)
+        ranges[role] = (first, first + n_teams * per_team * ctx.scale)
+        first = ranges[role][1]
+    team = np.repeat(np.arange(len(team_names)), team_sizes)
+    n = len(team)
+    is_qualified = np.array(qualified)[team]
+    title_names = sorted(set(titles)) + ["Senior Social Worker", "Advanced Practitioner"]
+    title = np.array([title_names.index(t) for t in titles])[team]
     # Some social workers are seniors or advanced practitioners: same qualification, other titles.
-    senior = rng.random(n)
-    titles = np.array(titles, dtype=object)
-    is_sw = titles == "Social Worker"
-    titles[is_sw & (senior < 0.25)] = "Senior Social Worker"
-    titles[is_sw & (senior >= 0.25) & (senior < 0.35)] = "Advanced Practitioner"
-    registration = pl.Series(rng.integers(10_000, 99_999, n)).cast(pl.String)
+    grade = rng.random(n)
+    social_worker = title == title_names.index("Social Worker")
+    title = np.where(social_worker & (grade < 0.25), len(title_names) - 2, title)
+    title = np.where(social_worker & (grade >= 0.25) & (grade < 0.35), len(title_names) - 1, title)
+    registration = pl.Series(10_000 + rng.choice(90_000 * ctx.scale, n, replace=False)).cast(pl.String)
     table = {
         "prof_professional_id": ctx.ids("W", np.arange(1, n + 1)),
-        "prof_social_worker_registration_no": _masked("SW" + registration, qualified),
-        "prof_professional_job_title": pl.Series(list(titles), dtype=pl.String),
-        "prof_is_qualified_sw": qualified,
+        "prof_social_worker_registration_no": _masked("SW" + registration, is_qualified),
+        "prof_professional_job_title": _codes(title_names, title),
+        "prof_is_qualified_sw": is_qualified,
     }
-    return _Staff(table=table, ranges=ranges, team=np.array(teams, dtype=object))
+    return _Staff(table=table, ranges=ranges, team=team, team_names=tuple(team_names))
 
 
 def _workers(ctx: _Ctx, staff: _Staff, role: str, n: int) -> np.ndarray:
@@ -615,11 +605,13 @@ def _referral_stage(ctx: _Ctx, people: _People, person: np.ndarray, seconds: np.
     path = ctx.pick(list(REFERRAL_PATHS.values()), n)             # 0 assessment, 1 strategy, 2 nfa, 3 transfer-in
     assessed, straight, nfa, transfer = path == 0, path == 1, path == 2, path == 3
 
-    # Strategy discussion: straight from the referral, or during the assessment.
-    assess_start = cal.add(day, rng.integers(0, 4, n))
+    # Work starts once the referral is completed: a strategy discussion straight away, or an assessment
+    # (with, for some, a strategy discussion during it).
+    decided = completed // _DAY
+    assess_start = cal.add(decided, rng.integers(0, 4, n))
     wd = ctx.banded(ASSESSMENT_WD, n)
     mid = assessed & (rng.random(n) < MID_ASSESSMENT_STRATEGY)
-    strategy_day = np.where(straight, cal.add(day, rng.integers(0, 2, n)),
+    strategy_day = np.where(straight, cal.add(decided, rng.integers(0, 2, n)),
                             cal.add(assess_start, np.floor(rng.random(n) * np.clip(wd, 0, 10)).astype(np.int64)))
     has_strategy = straight | mid
     assess_start = np.where(straight, strategy_day, assess_start)  # the assessment runs alongside the S47
@@ -648,10 +640,14 @@ def _referral_stage(ctx: _Ctx, people: _People, person: np.ndarray, seconds: np.
     close = np.where(has_icpc, np.maximum(close, icpc_day + rng.integers(7, 121, n)), close)
     close = np.where(has_plan, np.maximum(close, plan_end + rng.integers(0, 91, n)), close)
     second = assessed & long_cin & ~has_icpc & (close - assess_auth > 120) & (rng.random(n) < SECOND_ASSESSMENT_RATE)
-    second_start = assess_auth + 30 + np.floor(rng.random(n) * np.maximum(close - assess_auth - 110, 1)).astype(np.int64)
+    room = np.maximum(close - assess_auth - 110, 1)
+    second_start = assess_auth + 30 + np.floor(rng.random(n) * room).astype(np.int64)
     second_auth = cal.add(second_start, ctx.banded(ASSESSMENT_WD, n))
     close = np.where(second, np.maximum(close, second_auth + rng.integers(0, 15, n)), close)
-    close = np.maximum(np.minimum(close, adult), np.where(nfa, day, assess_auth))
+    last_work = np.maximum.reduce([np.where(nfa, day, assess_auth), np.where(second, second_auth, day),
+                                   np.where(has_s47, s47_end, day), np.where(has_icpc, icpc_day, day),
+                                   np.where(has_plan, plan_end, day)])
+    close = np.maximum(np.minimum(close, adult), last_work)   # CIN cases close at 18, once work is done
     close = np.where(to_care, care_end, close)
     # CIN census close reasons, by index into _CIN_CLOSE: NFA, ceased, after assessment, EH, orders, moved.
     close_reason = np.where(nfa, 0, np.where(to_care, 1, 1 + ctx.pick([55, 20, 12, 4, 4, 5], n)))
@@ -682,11 +678,12 @@ def _re_referrals(ctx: _Ctx, people: _People, part: dict) -> tuple[np.ndarray, n
 
 # --- Contacts and CIN episodes -------------------------------------------------------------------------
 
-def _contacts(ctx: _Ctx, people: _People, refs: dict) -> dict:
-    """ssd_contacts: one row per child per communication; a referral's communication names the child first.
+def _contacts(ctx: _Ctx, people: _People, refs: dict) -> tuple[dict, np.ndarray]:
+    """ssd_contacts: one row per child per communication, and the contact id number of each referral.
 
-    Communications that led to no referral arrive from April 2014; siblings (members of the same family
-    aged 0-17 that day) are added to some communications.
+    A referral's communication names the referred child first. Communications that led to no referral
+    arrive from April 2014, some about a child contacted shortly before; siblings (members of the same
+    family aged 0-17 that day) are added to some communications.
     """
     rng = ctx.rng
     pool = _Pool(ctx, people, np.arange(len(people.dob)), people.weight)
@@ -731,8 +728,7 @@ def _contacts(ctx: _Ctx, people: _People, refs: dict) -> dict:
     comm_number[np.argsort(comm_seconds, kind="stable")] = np.arange(1, n_comm + 1)
     row_number = np.empty(len(order), dtype=np.int64)
     row_number[order] = np.arange(1, len(order) + 1)
-    refs["contact_number"] = row_number[:n_ref]        # the referral's own row is the first n_ref rows
-    return {
+    table = {
         "cont_contact_id": ctx.ids("C", row_number[order]),
         "cont_person_id": ctx.ids("P", row_person[order] + 1),
         "cont_contact_date": _stamps(row_seconds[order]),
@@ -740,9 +736,10 @@ def _contacts(ctx: _Ctx, people: _People, refs: dict) -> dict:
         "cont_communication_id": ctx.ids("M", comm_number[row_comm[order]]),
         "cont_outcome_new_referral": referred[order],
     }
+    return table, row_number[:n_ref]                   # a referral's own row is among the first n_ref
 
 
-def _cin_episodes(ctx: _Ctx, refs: dict, contacts: dict, staff: _Staff) -> dict:
+def _cin_episodes(ctx: _Ctx, refs: dict, contact_numbers: np.ndarray, staff: _Staff) -> dict:
     """ssd_cin_episodes: each referral with its contact, completion, outcome flags and close."""
     n = len(refs["person"])
     completed = refs["completed"] <= (EXTRACT + 1) * _DAY - 1
@@ -758,9 +755,9 @@ def _cin_episodes(ctx: _Ctx, refs: dict, contacts: dict, staff: _Staff) -> dict:
         "cine_referral_nfa": _masked(pl.Series(path == 2), completed),
         "cine_close_date": _dates(refs["close"], closed),
         "cine_close_reason": _masked(_codes(_CIN_CLOSE, refs["close_reason"]), closed),
-        "cine_referral_team": pl.Series(list(staff.team[worker]), dtype=pl.String),
+        "cine_referral_team": _codes(staff.team_names, staff.team[worker]),
         "cine_referral_worker_id": ctx.ids("W", worker + 1),
-        "cine_contact_id": ctx.ids("C", refs["contact_number"]),
+        "cine_contact_id": ctx.ids("C", contact_numbers),
         "cine_referral_completed_datetime": _stamps(refs["completed"], completed),
         "cine_outcome_assessment": _masked(pl.Series((path == 0) | (path == 3)), completed),
         "cine_outcome_strategy": _masked(pl.Series(path == 1), completed),
@@ -837,8 +834,9 @@ def _icpc_numbers(refs: dict) -> np.ndarray:
     return numbers
 
 
-def _strategy_and_s47(ctx: _Ctx, refs: dict, plans: _Plans) -> tuple[dict, dict]:
-    """ssd_strategy_discussions and ssd_s47_enquiry: from referrals, and some for children already on a plan."""
+def _strategy_and_s47(ctx: _Ctx, refs: dict, plans: _Plans) -> tuple[dict, dict, np.ndarray]:
+    """ssd_strategy_discussions and ssd_s47_enquiry (from referrals, and some for children already on a
+    plan), and the id number of the S47 that each referral led to (0 for none)."""
     rng = ctx.rng
     from_ref = np.flatnonzero(refs["has_strategy"] & (refs["strategy_day"] <= EXTRACT))
     # A new concern while a plan is open: a strategy discussion, sometimes an S47, no new conference.
@@ -866,9 +864,8 @@ def _strategy_and_s47(ctx: _Ctx, refs: dict, plans: _Plans) -> tuple[dict, dict]
     k = np.flatnonzero(s47)
     ended = s47_end[k] <= EXTRACT
     # The S47 that led to each referral's ICPC gets a known number, for icpc_s47_enquiry_id.
-    refs["s47_number"] = np.zeros(len(refs["person"]), dtype=np.int64)
-    leads = k[is_referral_s47[k]]
-    refs["s47_number"][ref[leads]] = np.flatnonzero(is_referral_s47[k]) + 1
+    s47_numbers = np.zeros(len(refs["person"]), dtype=np.int64)
+    s47_numbers[ref[k[is_referral_s47[k]]]] = np.flatnonzero(is_referral_s47[k]) + 1
     enquiry = {
         "s47e_s47_enquiry_id": ctx.ids("S", np.arange(1, len(k) + 1)),
         "s47e_person_id": ctx.ids("P", refs["person"][ref[k]] + 1),
@@ -878,10 +875,10 @@ def _strategy_and_s47(ctx: _Ctx, refs: dict, plans: _Plans) -> tuple[dict, dict]
         "s47e_s47_end_date": _dates(s47_end[k], ended),
         "s47e_s47_nfa": _masked(pl.Series(nfa[k]), ended),
     }
-    return strategy, enquiry
+    return strategy, enquiry, s47_numbers
 
 
-def _icpcs(ctx: _Ctx, refs: dict, plans: _Plans) -> dict:
+def _icpcs(ctx: _Ctx, refs: dict, plans: _Plans, s47_numbers: np.ndarray) -> dict:
     """ssd_initial_cp_conference: target 15 working days after the S47 began; transfer-ins have no S47."""
     numbers = _icpc_numbers(refs)
     ref = np.flatnonzero(numbers)
@@ -893,9 +890,9 @@ def _icpcs(ctx: _Ctx, refs: dict, plans: _Plans) -> dict:
     return {
         "icpc_icpc_id": ctx.ids("IC", numbers[ref]),
         "icpc_person_id": ctx.ids("P", refs["person"][ref] + 1),
-        "icpc_s47_enquiry_id": _masked(ctx.ids("S", np.maximum(refs["s47_number"][ref], 1)), has_s47),
+        "icpc_s47_enquiry_id": _masked(ctx.ids("S", np.maximum(s47_numbers[ref], 1)), has_s47),
         "icpc_icpc_transfer_in": refs["transfer"][ref],
-        "icpc_icpc_target_date": _dates(refs["icpc_target"][ref]),
+        "icpc_icpc_target_date": _dates(refs["icpc_target"][ref], refs["icpc_target"][ref] <= EXTRACT),
         "icpc_icpc_date": _dates(refs["icpc_day"][ref]),
         "icpc_icpc_outcome_cp_flag": has_plan,
         "icpc_cp_plan_id": _masked(ctx.ids("CP", np.maximum(plan_number[ref], 1)), has_plan),
@@ -936,17 +933,15 @@ def _cp_reviews(ctx: _Ctx, plans: _Plans) -> dict:
         "cppr_cp_review_id": ctx.ids("CR", np.arange(1, len(owner) + 1)),
         "cppr_person_id": ctx.ids("P", plans.person[owner] + 1),
         "cppr_cp_plan_id": ctx.ids("CP", plans.number[owner]),
-        "cppr_cp_review_due": _dates(due),
+        "cppr_cp_review_due": _dates(due, due <= EXTRACT),
         "cppr_cp_review_date": _dates(day),
     }
 
 
 def _cp_visits(ctx: _Ctx, plans: _Plans) -> dict:
-    """ssd_cp_visits: every 10 working days or sooner; some plans' visits run late more often than others'."""
+    """ssd_cp_visits: every 10 working days or sooner, about one in ten late."""
     rng, cal = ctx.rng, ctx.cal
     n = len(plans.ref)
-    diligent_share, diligent_late, other_late = CP_VISIT_LATE
-    late_rate = np.where(rng.random(n) < diligent_share, diligent_late, other_late)
     # Plans open before the history starts chain from a notional visit just before it (not in the extract).
     origin = np.where(plans.start >= START, plans.start, cal.add(START - 15, rng.integers(0, 10, n)))
     # Chained in working-day numbers (working days since the last day of 1999), then turned into dates.
@@ -954,7 +949,7 @@ def _cp_visits(ctx: _Ctx, plans: _Plans) -> dict:
     end_wd = cal.count(np.full(n, _day(date(1999, 12, 31))), np.minimum(plans.end, EXTRACT + 1))
 
     def gap(owner, position):
-        late = rng.random(len(owner)) < late_rate[owner]
+        late = rng.random(len(owner)) < CP_VISIT_LATE
         return np.where(late, rng.integers(11, 21, len(owner)), rng.integers(6, 11, len(owner)))
 
     owner, wd_index, _, _ = _chain(origin_wd, end_wd, gap, 6)
@@ -1010,7 +1005,9 @@ class _Periods:
     leavers: tuple[np.ndarray, np.ndarray, np.ndarray]   # (person, entry, leaving day) of all who left at 16+
 
 
-_CEASED = ("E4A", "E4B", "E11", "E12", "E45", "E41", "E5", "E6", "E17", "E7", "E8", "E13")
+# SSDA903 reasons a period of care ceased: home (E4A, E4B), adopted (E11, E12), special guardianship or
+# child arrangements order (E45, E41), at 18 (E5, E6, E17, E7), other (E8).
+_CEASED = ("E4A", "E4B", "E11", "E12", "E45", "E41", "E5", "E6", "E17", "E7", "E8")
 
 
 def _cla_periods(ctx: _Ctx, people: _People, refs: dict) -> _Periods:
@@ -1098,7 +1095,7 @@ def _placements(ctx: _Ctx, people: _People, periods: _Periods) -> _Placements:
     adopt_start = np.maximum(end - rng.integers(150, 300, n), periods.start + 30)
     adopted &= adopt_start < end
     ordinary_end = np.where(adopted, adopt_start, end)
-    unstable = rng.random(n) < 0.16
+    unstable = rng.random(n) < UNSTABLE_CARE
     owner, position = _expand(np.full(n, slots))
     length = np.where(unstable[owner], 7 + rng.exponential(70, len(owner)),
                       np.where(position == 0,
@@ -1133,7 +1130,7 @@ def _placements(ctx: _Ctx, people: _People, periods: _Periods) -> _Placements:
         ctx.pick([8, 4, 25, 8, 48, 1, 6, 0, 0, 0], m),
     )
     far = np.isin(type_index, (5, 8, 9))            # residential placements are more often far away
-    distance = np.round(np.exp(np.log(5.4) + 1.0 * rng.standard_normal(m)) * np.where(far, 2.2, 1.0), 1)
+    distance = np.round(np.exp(np.log(5.0) + 1.0 * rng.standard_normal(m)) * np.where(far, 2.2, 1.0), 1)
     frequency = np.array([7, 28, 42, 91])[ctx.pick([3, 37, 45, 15], m)]
     provider = np.select([type_index == 6, is_adoption, np.isin(type_index, (5, 7, 8, 9))],
                          [np.zeros(m, np.int64), np.ones(m, np.int64), np.where(rng.random(m) < 0.6, 4, 1)],
@@ -1160,16 +1157,19 @@ def _placements(ctx: _Ctx, people: _People, periods: _Periods) -> _Placements:
         "clap_visit_frequency_days": frequency,
     }
     keep_rows = (p_end >= START)                    # placements that ended before the history are left out
-    table = {k: (v.filter(pl.Series(keep_rows)) if isinstance(v, pl.Series) else v[keep_rows]) for k, v in table.items()}
-    return _Placements(table=table, period=owner[keep_rows], person=periods.person[owner[keep_rows]], start=p_start[keep_rows], end=p_end[keep_rows],
-                       adoption=is_adoption[keep_rows], frequency=frequency[keep_rows], number=number[keep_rows])
+    table = {k: (v.filter(pl.Series(keep_rows)) if isinstance(v, pl.Series) else v[keep_rows])
+             for k, v in table.items()}
+    owner = owner[keep_rows]
+    return _Placements(table=table, period=owner, person=periods.person[owner], start=p_start[keep_rows],
+                       end=p_end[keep_rows], adoption=is_adoption[keep_rows], frequency=frequency[keep_rows],
+                       number=number[keep_rows])
 
 
 def _cla_episodes(ctx: _Ctx, periods: _Periods, placements: _Placements) -> dict:
     """ssd_cla_episodes: one episode per placement, carrying its period of care and the date care began."""
     owner = placements.period
     first = placements.start == periods.start[owner]
-    last = placements.end == np.where(periods.end == _OPEN, _OPEN, periods.end)[owner]
+    last = placements.end == periods.end[owner]
     ended = placements.end != _OPEN
     reason = np.where(last, periods.reason[owner], -1)
     ceased = _masked(_codes(_CEASED + ("X1",), np.where(reason < 0, len(_CEASED), reason)), ended)
@@ -1214,7 +1214,8 @@ def _legal_statuses(ctx: _Ctx, periods: _Periods, placements: _Placements) -> di
     owner = np.concatenate([np.flatnonzero(s[3]) for s in stages])
     start = np.concatenate([s[1][s[3]] for s in stages])
     stop = np.concatenate([s[2][s[3]] for s in stages])
-    keep = (stop > start) & (stop >= START)
+    keep = (stop > start) & (stop >= START) & (start <= EXTRACT)
+    stop = np.where(stop <= EXTRACT, stop, _OPEN)
     code, owner, start, stop = code[keep], owner[keep], start[keep], stop[keep]
     order = np.lexsort((start, owner))
     code, owner, start, stop = code[order], owner[order], start[order], stop[order]
@@ -1257,7 +1258,7 @@ def _cla_reviews(ctx: _Ctx, periods: _Periods) -> dict:
         "clar_cla_review_id": ctx.ids("LR", np.arange(1, len(o) + 1)),
         "clar_cla_id": ctx.ids("LA", periods.number[o]),
         "clar_person_id": ctx.ids("P", periods.person[o] + 1),
-        "clar_cla_review_due_date": _dates(du),
+        "clar_cla_review_due_date": _dates(du, du <= EXTRACT),
         "clar_cla_review_date": _dates(d),
         "clar_cla_review_cancelled": c,
     }
@@ -1303,9 +1304,9 @@ def _cla_health(ctx: _Ctx, periods: _Periods) -> dict:
     iha_day = cal.add(periods.start, iha_wd)
     has_iha = (iha_day < end) & (iha_day >= START) & ~short & (rng.random(n) < 0.97)
     owners, days, kinds = [np.flatnonzero(has_iha)], [iha_day[has_iha]], [np.zeros(int(has_iha.sum()), np.int64)]
-    for k, (check, done) in enumerate(HEALTH_CHECK_DONE.items(), start=1):
-        owner, day, _, _ = _chain(periods.start, end, lambda o, k: np.where(
-            k == 0, rng.integers(60, 200, len(o)), rng.integers(300, 420, len(o))), 300)
+    for k, done in enumerate(HEALTH_CHECK_DONE.values(), start=1):   # HEALTH, DENTAL: about yearly
+        owner, day, _, _ = _chain(periods.start, end, lambda o, position: np.where(
+            position == 0, rng.integers(60, 200, len(o)), rng.integers(300, 420, len(o))), 300)
         keep = (day >= START) & ~short[owner] & (rng.random(len(owner)) < done)
         owners.append(owner[keep])
         days.append(day[keep])
@@ -1335,9 +1336,16 @@ def _missing(ctx: _Ctx, people: _People, placements: _Placements, plans: _Plans)
     looked_after = np.r_[np.ones(len(pl_person), bool), np.zeros(len(plans.person), bool)]
     start = np.maximum.reduce([start, np.full(len(start), START), _add_years(people.dob[owner_person], 10)])
     length = np.maximum(end - start, 0)
-    propensity = rng.gamma(0.3, 1 / 0.3, len(people.dob))[owner_person]   # per child, heavy-tailed
-    rate = MISSING_PER_CHILD_DAY * propensity * np.where(looked_after, 1.0, 0.15)
-    count = rng.poisson(rate * length)
+    propensity = rng.gamma(1.0, 1.0, len(people.dob))[owner_person]   # per child: some go missing often
+    # Spread the month's expected episodes over the children who could go missing, in proportion to
+    # propensity and time at risk: the volume then does not swing with the mix of ages in care.
+    months = (EXTRACT + 1 - START) / 30.44
+    expected = np.zeros(len(start))
+    for group, per_month in ((looked_after, MISSING_FROM_CARE_PER_MONTH / (1 - MISSING_AWAY_SHARE)),
+                             (~looked_after, MISSING_ON_PLAN_PER_MONTH)):
+        exposure = np.where(group, propensity * length, 0.0)
+        expected += per_month * ctx.scale * months * exposure / max(exposure.sum(), 1.0)
+    count = rng.poisson(expected)
     owner, _ = _expand(count)
     seconds = (start[owner] + np.floor(rng.random(len(owner)) * length[owner]).astype(np.int64)) * _DAY
     seconds += ctx.times(len(owner), office_share=0.3)
@@ -1381,15 +1389,15 @@ def _care_leavers(ctx: _Ctx, people: _People, periods: _Periods) -> _Leavers:
     n = len(person)
     u = rng.random(n)
     # Served through age 21 (to the 22nd birthday), to 25 for those in education, a few stop earlier.
-    service_end = np.select([u < 0.15, u < 0.82],
+    service_end = np.select([u < 0.35, u < 0.88],
                             [_add_years(people.dob[person], 19) + rng.integers(0, 1000, n),
                              _add_years(people.dob[person], 22)],
                             _add_years(people.dob[person], 25))
     keep = service_end >= START
     person, start, service_end = person[keep], start[keep], service_end[keep]
     served_to = np.where(service_end <= EXTRACT, service_end, _OPEN)
-    owner, day, _, _ = _chain(start, np.minimum(service_end, EXTRACT + 1), lambda o, k: np.where(
-        k == 0, 0, rng.integers(90, 260, len(o))), 90)
+    owner, day, _, _ = _chain(start, np.minimum(service_end, EXTRACT + 1), lambda o, position: np.where(
+        position == 0, 0, rng.integers(90, 260, len(o))), 90)
     m = len(owner)
     suitable = rng.random(m) < CARE_LEAVER_SUITABLE
     accommodation = np.where(suitable, _codes(ACCOMMODATION_SUITABLE, rng.integers(0, 8, m)).to_numpy(),
@@ -1440,7 +1448,8 @@ def _involvements(ctx: _Ctx, plans: _Plans, periods: _Periods, leavers: _Leavers
     person = np.r_[plans.person[c_owner], periods.person[l_owner], leavers.person]
     start = np.r_[c_start, l_start, leavers.start]
     end = np.r_[c_end, l_end, leavers.end]
-    worker = np.r_[_workers(ctx, staff, "safeguarding", len(c_owner)), _workers(ctx, staff, "looked_after", len(l_owner)),
+    worker = np.r_[_workers(ctx, staff, "safeguarding", len(c_owner)),
+                   _workers(ctx, staff, "looked_after", len(l_owner)),
                    _workers(ctx, staff, "leaving_care", len(leavers.person))]
     role = np.r_[np.zeros(len(c_owner) + len(l_owner), np.int64), np.ones(len(leavers.person), np.int64)]
     keep = (end >= START) & (end > start)
@@ -1452,7 +1461,7 @@ def _involvements(ctx: _Ctx, plans: _Plans, periods: _Periods, leavers: _Leavers
         "invo_person_id": ctx.ids("P", person + 1),
         "invo_professional_id": ctx.ids("W", worker + 1),
         "invo_professional_role_id": _codes(("SW", "PA"), role),
-        "invo_professional_team": pl.Series(list(staff.team[worker]), dtype=pl.String),
+        "invo_professional_team": _codes(staff.team_names, staff.team[worker]),
         "invo_involvement_start_date": _dates(start),
         "invo_involvement_end_date": _dates(end, end != _OPEN),
     }
