@@ -1,0 +1,52 @@
+-- Child protection plans and their reviews (CSC 161-191). Views only; indicators join `period`.
+-- Whether a plan is open on a date is the macro is_open_at() (a plan ending that day is closed).
+
+-- One row per CP plan, with:
+--   previous_plan_id / previous_plan_end_date: the same child's most recent other plan that had
+--     ended on or before this plan started
+--   is_repeat_within_2_years: that plan ended within the 2 years before this start, inclusive
+--     (start 2017-09-15: ended 2015-09-15 counts, 2015-09-14 does not) (CSC 188)
+--   lasted_2_years: ended on or after the second anniversary of its start (CSC 186)
+CREATE OR REPLACE VIEW cp_plans AS
+WITH earlier_plans AS (
+    SELECT p.cppl_cp_plan_id,
+           max(e.cppl_cp_plan_end_date)                         AS previous_plan_end_date,
+           arg_max(e.cppl_cp_plan_id, e.cppl_cp_plan_end_date)  AS previous_plan_id
+    FROM ssd_cp_plans p
+    JOIN ssd_cp_plans e
+      ON e.cppl_person_id = p.cppl_person_id
+     AND e.cppl_cp_plan_id <> p.cppl_cp_plan_id
+     AND e.cppl_cp_plan_end_date <= p.cppl_cp_plan_start_date
+    GROUP BY p.cppl_cp_plan_id
+)
+SELECT
+    p.*,
+    e.previous_plan_id,
+    e.previous_plan_end_date,
+    coalesce(e.previous_plan_end_date
+             >= CAST(p.cppl_cp_plan_start_date - INTERVAL 2 YEAR AS DATE), false) AS is_repeat_within_2_years,
+    coalesce(p.cppl_cp_plan_end_date
+             >= CAST(p.cppl_cp_plan_start_date + INTERVAL 2 YEAR AS DATE), false) AS lasted_2_years
+FROM ssd_cp_plans p
+LEFT JOIN earlier_plans e USING (cppl_cp_plan_id);
+
+-- One row per CP review conference held (a review date on or after its plan's start), with the date
+-- it was due by: the first 3 months after the plan started, each later one 6 months after the
+-- previous review (Working Together). in_time: held on or before that date (CSC 191).
+CREATE OR REPLACE VIEW cp_reviews_held AS
+WITH ordered AS (
+    SELECT r.cppr_cp_review_id, r.cppr_person_id, r.cppr_cp_plan_id, p.cppl_cp_plan_start_date,
+           r.cppr_cp_review_date,
+           lag(r.cppr_cp_review_date) OVER (PARTITION BY r.cppr_cp_plan_id
+                                            ORDER BY r.cppr_cp_review_date, r.cppr_cp_review_id)
+               AS previous_review_date
+    FROM ssd_cp_reviews r
+    JOIN ssd_cp_plans p ON p.cppl_cp_plan_id = r.cppr_cp_plan_id
+    WHERE r.cppr_cp_review_date >= p.cppl_cp_plan_start_date
+)
+SELECT
+    o.*,
+    CAST(CASE WHEN o.previous_review_date IS NULL THEN o.cppl_cp_plan_start_date + INTERVAL 3 MONTH
+              ELSE o.previous_review_date + INTERVAL 6 MONTH END AS DATE) AS review_due_date,
+    o.cppr_cp_review_date <= review_due_date                            AS in_time
+FROM ordered o;

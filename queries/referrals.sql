@@ -1,0 +1,50 @@
+-- The front door: contacts and referrals (CSC 004-034). Views only; indicators join `period`.
+
+-- One row per communication (a call, email or form that may concern several children: one
+-- ssd_contacts row per child, so `children` is its number of rows). A contact without a
+-- communication id is its own communication. A communication belongs to the date of its first contact.
+CREATE OR REPLACE VIEW communications AS
+SELECT
+    coalesce(c.cont_communication_id, c.cont_contact_id) AS communication_id,
+    min(c.cont_contact_date)                 AS communication_datetime,
+    CAST(min(c.cont_contact_date) AS DATE)   AS communication_date,
+    count(*)                                 AS children
+FROM ssd_contacts c
+GROUP BY 1;
+
+-- One row per referral (ssd_cin_episodes), with the dates and durations the indicators count by.
+--   referral_date, completed_date: the dates on which the timestamps fall (23:30 on the 30th is the 30th)
+--   completion_hours: hours from referral to completion (null while not completed)
+--   previous_close_date / previous_referral_id: the most recent close date among the same child's
+--     other referrals that had closed on or before this referral's date
+--   is_re_referral: that close date lies within the 12 months before this referral's date, inclusive
+--     (referral on 2017-09-15: closed 2016-09-15 counts, 2016-09-14 does not). This is the seed's local
+--     rule; the DfE's published measure looks back from this referral to the previous *referral date*.
+CREATE OR REPLACE VIEW referrals AS
+WITH earlier_closures AS (
+    SELECT r.cine_referral_id,
+           max(e.cine_close_date)                      AS previous_close_date,
+           arg_max(e.cine_referral_id, e.cine_close_date) AS previous_referral_id
+    FROM ssd_cin_episodes r
+    JOIN ssd_cin_episodes e
+      ON e.cine_person_id = r.cine_person_id
+     AND e.cine_referral_id <> r.cine_referral_id
+     AND e.cine_close_date <= CAST(r.cine_referral_date AS DATE)
+    GROUP BY r.cine_referral_id
+)
+SELECT
+    r.*,
+    CAST(r.cine_referral_date AS DATE)                 AS referral_date,
+    CAST(r.cine_referral_completed_datetime AS DATE)   AS completed_date,
+    (epoch(r.cine_referral_completed_datetime) - epoch(r.cine_referral_date)) / 3600.0 AS completion_hours,
+    c.previous_referral_id,
+    c.previous_close_date,
+    coalesce(c.previous_close_date >= CAST(CAST(r.cine_referral_date AS DATE) - INTERVAL 12 MONTH AS DATE), false)
+                                                       AS is_re_referral
+FROM ssd_cin_episodes r
+LEFT JOIN earlier_closures c USING (cine_referral_id);
+
+-- Referrals whose screening was completed (the referral decision made): CSC 015, 018, 022, 026
+-- count these by the date of completion.
+CREATE OR REPLACE VIEW completed_referrals AS
+SELECT * FROM referrals WHERE cine_referral_completed_datetime IS NOT NULL;
