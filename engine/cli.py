@@ -323,6 +323,54 @@ def drill(
     sys.stdout.write(render.render_rows(rows.columns, rows.rows, fmt))
 
 
+@app.command("check-data")
+def check_data(
+    data: Optional[Path] = DataOption,
+    extract_date: Optional[str] = typer.Option(None, "--extract-date", help="The date the extract was taken, YYYY-MM-DD (default: today; the demo council's own date without --data)."),
+    examples: bool = typer.Option(True, "--examples/--no-examples", help="Show example rows of each finding."),
+    project: Optional[Path] = ProjectOption,
+) -> None:
+    """Data-quality findings per table: duplicate or empty keys, ends before starts, dates after the
+    extract date, references to records not in the extract. Warnings: they do not stop a run.
+
+    Examples:
+
+      kpi check-data --data extracts/ --extract-date 2017-10-05
+
+      kpi check-data
+    """
+    from datetime import date as date_type
+
+    from engine import pipeline
+
+    try:
+        proj = open_project(project)
+        when = None
+        if extract_date is not None:
+            try:
+                when = date_type.fromisoformat(extract_date)
+            except ValueError:
+                raise KpiError(f"--extract-date {extract_date!r} is not a date: write it as YYYY-MM-DD") from None
+        definitions = pipeline.load_definitions(proj)
+        findings, present = pipeline.check_data(definitions, data or proj.config.data, when)
+    except KpiError as error:
+        _fail(error)
+        return
+    by_table: dict[str, list] = {}
+    for finding in findings:
+        by_table.setdefault(finding.table, []).append(finding)
+    for table in sorted(present):
+        table_findings = by_table.get(table, [])
+        total = sum(f.count for f in table_findings)
+        typer.echo(f"{table}: {'no findings' if not total else f'{total:,} finding(s)'}")
+        for finding in table_findings:
+            typer.echo(f"  warning: {finding.count:,} row(s): {finding.description} [{finding.check}]")
+            if examples:
+                for example in finding.examples:
+                    typer.echo("    " + ", ".join(f"{k}={v}" for k, v in example.items()))
+    typer.echo(f"{len(present)} table(s) checked: {sum(f.count for f in findings):,} finding(s) in {len(by_table)} table(s)", err=True)
+
+
 @app.command()
 def demo(
     out: Path = typer.Option(..., "--out", help="Folder to write the extract files into."),

@@ -57,6 +57,8 @@ class Table:
     key: tuple[str, ...]
     columns: tuple[Column, ...]
     reference: bool = False
+    references: tuple[tuple[str, str, str], ...] = ()  # (column, table, column) it points at
+    periods: tuple[tuple[str, str], ...] = ()  # (start column, end column)
 
     def column(self, name: str) -> Column | None:
         return next((c for c in self.columns if c.name == name), None)
@@ -75,7 +77,11 @@ def table_definitions(schemas_dir: Path) -> Mapping[str, Table]:
             else:
                 columns.append(Column(column, kind))
         key = spec["key"]
-        tables[name] = Table(name, tuple(key) if isinstance(key, list) else (key,), tuple(columns), bool(spec.get("reference")))
+        references = tuple((column, *target.split(".")) for column, target in (spec.get("references") or {}).items())
+        tables[name] = Table(
+            name, tuple(key) if isinstance(key, list) else (key,), tuple(columns), bool(spec.get("reference")),
+            references, tuple(tuple(pair) for pair in spec.get("periods") or ()),
+        )
     return tables
 
 
@@ -198,15 +204,18 @@ def _database_tables(databases: list[Path]) -> dict[Path, set[str]]:
     return result
 
 
-def load_table(con: duckdb.DuckDBPyConnection, table: Table, source: Source) -> list[Issue]:
-    """Load one source into the typed table `table.name`; return the problems (nothing is loaded if any)."""
+def load_table(con: duckdb.DuckDBPyConnection, table: Table, source: Source, check_keys: bool = True) -> list[Issue]:
+    """Load one source into the typed table `table.name`; return the problems (nothing is loaded if any).
+
+    `check_keys=False` loads duplicate and empty keys too, for `kpi check-data` to count them.
+    """
     raw = f"_raw_{table.name}"
     try:
         _stage_raw(con, raw, source)
     except (duckdb.Error, OSError, ValueError) as error:
         return [Issue("unreadable-file", f"cannot read {source.shown}: {str(error).splitlines()[0]}", source.shown, hint="check the file is a valid " + source.kind.upper())]
     try:
-        return _convert(con, raw, table, source)
+        return _convert(con, raw, table, source, check_keys)
     finally:
         con.execute(f"DROP TABLE IF EXISTS {quote(raw)}")
 
@@ -239,7 +248,7 @@ def _stage_raw(con: duckdb.DuckDBPyConnection, raw: str, source: Source) -> None
         con.unregister("_kpi_excel")
 
 
-def _convert(con: duckdb.DuckDBPyConnection, raw: str, table: Table, source: Source) -> list[Issue]:
+def _convert(con: duckdb.DuckDBPyConnection, raw: str, table: Table, source: Source, check_keys: bool = True) -> list[Issue]:
     stored = {row[0]: row[1] for row in con.execute(f"DESCRIBE {quote(raw)}").fetchall() if row[0] != "_kpi_row"}
     issues = []
     for column in table.columns:
@@ -253,7 +262,8 @@ def _convert(con: duckdb.DuckDBPyConnection, raw: str, table: Table, source: Sou
     expressions = {c.name: _typed(c.name, c.type, stored[c.name]) or parse_expression(c.name, c.type) for c in table.columns}
     to_check = [c for c in table.columns if c.type != "text" and not _typed(c.name, c.type, stored[c.name])]
     issues.extend(_unreadable(con, raw, to_check, expressions, source))
-    issues.extend(_key_issues(con, raw, table, source))
+    if check_keys:
+        issues.extend(_key_issues(con, raw, table, source))
     if issues:
         return issues
 

@@ -163,3 +163,28 @@ def drill_rows(
         return drill(con, plan, month, part)
     finally:
         con.close()
+
+
+def check_data(definitions: Definitions, data: Path | None, extract_date: date | None = None, scale: int = 1):
+    """Data-quality findings of the extracts in `data` (or the demo council's), keys not enforced."""
+    from engine.quality import check_tables
+
+    con = database.connect()
+    try:
+        if data is None:
+            from engine import demo
+
+            _load_demo(con, definitions.tables, scale)
+            present = set(definitions.tables)
+            extract_date = extract_date or demo.EXTRACT_DATE
+        else:
+            sources, issues = find_sources(data, definitions.tables)
+            for name, source in sorted(sources.items()):
+                issues.extend(load_table(con, definitions.tables[name], source, check_keys=False))
+            if issues:
+                raise KpiError(f"the extracts in {display_path(data)} cannot be read", issues)
+            present = set(sources)
+        database.lock(con)
+        return check_tables(con, definitions.tables, present, extract_date or date.today()), present
+    finally:
+        con.close()
