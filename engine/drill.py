@@ -45,6 +45,11 @@ def drill(con: duckdb.DuckDBPyConnection, plan: IndicatorPlan, month: date, part
         sql = f"SELECT * FROM {denominator} d WHERE month = ?"
         if part == "excluded":
             shared = sorted(set(columns_of(con, plan.numerator.text)) & set(columns_of(con, plan.denominator.text)))
+            if set(shared) <= {"month", "value"}:
+                raise KpiError(
+                    f"the numerator and denominator of {plan.indicator.id} share no column but `month`: they count "
+                    "different things, so there are no denominator rows missing from the numerator to list"
+                )
             match = " AND ".join(f"n.{quote(c)} IS NOT DISTINCT FROM d.{quote(c)}" for c in shared)
             sql += f" AND NOT EXISTS (SELECT 1 FROM {numerator} n WHERE {match})"
     relation = con.execute(sql + " ORDER BY ALL", [month])

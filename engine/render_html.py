@@ -145,7 +145,12 @@ def _row(r: IndicatorResult) -> str:
     ]
     cells += [f'<td class="n">{display(r.benchmarks.get(a))}</td>' for a in ("england", "region", "statistical_neighbours")]
     history = [r.outturns[0][1], r.same_period_last_year, r.outturns[1][1]] + list(r.months)
-    suppressed_from = next((n for n, m in enumerate(r.months) if m.suppressed and m.reported), None)
+    # The seed merges the withheld cells, from the first month of the run that ends now to the denominator.
+    suppressed_from = None
+    if r.current.suppressed:
+        suppressed_from = len(r.months) - 1
+        while suppressed_from > 0 and r.months[suppressed_from - 1].suppressed:
+            suppressed_from -= 1
     cells += [_value_cell(m) for m in history[:3]]
     if suppressed_from is None:
         cells += [_value_cell(m) for m in r.months]
