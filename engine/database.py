@@ -48,8 +48,8 @@ def create_missing_tables(con: duckdb.DuckDBPyConnection, tables: Iterable[Table
 def install_calendar(con: duckdb.DuckDBPyConnection, closure_days: tuple[date, ...] = ()) -> None:
     """ref_calendar: one row per day, with working days numbered (see queries/macros.sql)."""
     closed = sorted(non_working_days(CALENDAR_FIRST_YEAR, CALENDAR_LAST_YEAR, closure_days))
-    con.execute("CREATE OR REPLACE TEMP TABLE _non_working_days (calendar_date DATE)")
-    con.executemany("INSERT INTO _non_working_days VALUES (?)", [(day,) for day in closed])
+    values = ", ".join(f"(DATE '{day.isoformat()}')" for day in closed)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _non_working_days AS SELECT * FROM (VALUES {values}) v(calendar_date)")
     con.execute(calendar_sql())
     con.execute("DROP TABLE _non_working_days")
 

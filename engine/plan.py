@@ -18,7 +18,7 @@ from engine.definitions import Indicator, Sql
 from engine.periods import (
     ScorecardMonths, fy_end, fy_start, last_day, quarter_end, quarter_start, scorecard_months, window,
 )
-from engine.sqlcheck import referenced_names, view_body
+from engine.sqlcheck import parse_all, referenced_names, view_body
 
 DEFAULT_DENOMINATOR_FILE = Path(__file__).parent / "sql" / "default_rate_denominator.sql"
 
@@ -95,6 +95,9 @@ def plan_scorecard(
     """The plan of a scorecard for `current`: every indicator over the months its columns need."""
     scorecard = scorecard_months(current, first_month)
     extract_tables = frozenset(extract_tables)
+    indicators = tuple(indicators)
+    parse_all([q.text for i in indicators for q in (i.numerator, i.denominator) if q]
+              + [view_body(d.sql.text) for d in shared if d.kind == "VIEW"])
     plans = tuple(
         plan_indicator(i, scorecard.all_months(i.reported), shared, extract_tables, first_month) for i in indicators
     )
@@ -125,12 +128,17 @@ def materialisable_views(plan: "Plan", shared: list[SharedDefinition]) -> list[S
     """The views the plan reads that do not depend on `period`, each after the views it reads.
 
     These are computed once per run instead of once per query that reads them: the visit views, for
-    instance, are read by six queries.
+    instance, are read by six queries. A view read by a single query is left as it is.
     """
     views = {d.name: d for d in shared if d.kind == "VIEW"}
-    used = {name for p in plan.indicators for name in names_read([q for q in (p.numerator, p.denominator) if q], shared)}
-    reads = {name: names_read([Sql(view_body(views[name].sql.text), "", 1)], shared) for name in used if name in views}
-    candidates = {name for name, read in reads.items() if "period" not in read}
+    readers: dict[str, int] = {}
+    for indicator_plan in plan.indicators:
+        for query in (indicator_plan.numerator, indicator_plan.denominator):
+            for name in names_read([query], shared) if query else ():
+                readers[name] = readers.get(name, 0) + 1
+    reads = {name: names_read([Sql(view_body(views[name].sql.text), "", 1)], shared) for name in readers if name in views}
+    # A view read by one query only is left to DuckDB, which can push that query's filters into it.
+    candidates = {name for name, read in reads.items() if "period" not in read and readers[name] > 1}
     ordered: list[SharedDefinition] = []
     done: set[str] = set()
     while candidates - done:

@@ -40,18 +40,47 @@ class Counts:
 def run_plan(con: duckdb.DuckDBPyConnection, plan: Plan, by: str | None = None) -> dict[str, Counts]:
     """Counts for every indicator of the plan, by id; per value of the column `by` too, when given.
 
-    Indicators with the same `period` rows (the same `collected` and months) run one after another on
-    one installation of it.
+    Indicators with the same `period` rows (the same `collected` and months) share one installation of
+    it, and their queries run as one UNION ALL, which DuckDB runs in parallel with one round trip. If
+    that fails, each indicator runs on its own, so that the one at fault reports its own error.
     """
-    by_period: dict[tuple, list[IndicatorPlan]] = {}
+    groups: dict[tuple, list[IndicatorPlan]] = {}
     for indicator_plan in plan.indicators:
-        by_period.setdefault(tuple(tuple(row.values()) for row in indicator_plan.period), []).append(indicator_plan)
-    counts = {}
-    for same_period in by_period.values():
+        groups.setdefault(tuple(tuple(row.values()) for row in indicator_plan.period), []).append(indicator_plan)
+    counts: dict[str, Counts] = {}
+    for same_period in groups.values():
         install_period(con, same_period[0].period)
+        together = None if by else _run_together(con, same_period)
         for indicator_plan in same_period:
-            counts[indicator_plan.indicator.id] = run_indicator(con, indicator_plan, by, period_installed=True)
+            indicator_id = indicator_plan.indicator.id
+            counts[indicator_id] = together[indicator_id] if together else run_indicator(con, indicator_plan, by, period_installed=True)
     return counts
+
+
+def _run_together(con: duckdb.DuckDBPyConnection, plans: list[IndicatorPlan]) -> dict[str, Counts] | None:
+    """The counts of several indicators from one query; None when any part of it fails."""
+    parts = []
+    try:
+        for number, indicator_plan in enumerate(plans):
+            for part, sql in (("numerator", indicator_plan.numerator), ("denominator", indicator_plan.denominator)):
+                if sql is not None:
+                    aggregate = _aggregate(con, sql, part)
+                    parts.append(f"SELECT {number} AS n, '{part}' AS part, CAST(month AS DATE) AS month, "
+                                 f"{aggregate} AS measure FROM ({wrap(sql.text)}) GROUP BY ALL")
+        rows = con.execute("\nUNION ALL\n".join(parts)).fetchall()
+    except (duckdb.Error, QueryError):
+        return None
+    measured: dict[tuple[int, str], dict[date, float]] = {}
+    for number, part, month, value in rows:
+        if month is not None:
+            measured.setdefault((number, part), {})[_as_date(month)] = float(value) if value is not None else 0.0
+    return {
+        p.indicator.id: Counts(
+            measured.get((n, "numerator"), {}),
+            measured.get((n, "denominator"), {}) if p.denominator is not None else None,
+        )
+        for n, p in enumerate(plans)
+    }
 
 
 def run_indicator(
@@ -100,12 +129,7 @@ def _totals(measured: Mapping[tuple[date, str | None], float]) -> dict[date, flo
 def measure(con: duckdb.DuckDBPyConnection, sql: Sql, part: str, by: str | None = None) -> dict[tuple[date, str | None], float]:
     """The measure per month (and per value of `by`) of one query: the number of rows, or the sum of `value`."""
     try:
-        columns = columns_of(con, sql.text)
-        if "month" not in columns:
-            raise QueryError(f"the {part} returns no column `month`: select p.month from the `period` relation")
-        if "value" in columns and not columns["value"].upper().startswith(NUMERIC_TYPES):
-            raise QueryError(f"the {part}'s `value` column is {columns['value']}, not a number")
-        aggregate = "sum(value)" if "value" in columns else "count(*)"
+        aggregate = _aggregate(con, sql, part)
         group = f"CAST({quote(by)} AS VARCHAR)" if by else "NULL"
         rows = con.execute(
             f"SELECT CAST(month AS DATE) AS month, {group} AS grp, {aggregate} AS measure "
@@ -119,9 +143,14 @@ def measure(con: duckdb.DuckDBPyConnection, sql: Sql, part: str, by: str | None 
     return {(_as_date(month), grp): float(value) if value is not None else 0.0 for month, grp, value in rows if month is not None}
 
 
-def query_rows(con: duckdb.DuckDBPyConnection, sql: Sql) -> duckdb.DuckDBPyRelation:
-    """The rows a query returns (the drill-down), for the months of the installed `period`."""
-    return con.sql(wrap(sql.text))
+def _aggregate(con: duckdb.DuckDBPyConnection, sql: Sql, part: str) -> str:
+    """How a query's rows make its measure: `count(*)`, or `sum(value)` when it returns a numeric `value`."""
+    columns = columns_of(con, sql.text)
+    if "month" not in columns:
+        raise QueryError(f"the {part} returns no column `month`: select p.month from the `period` relation")
+    if "value" in columns and not columns["value"].upper().startswith(NUMERIC_TYPES):
+        raise QueryError(f"the {part}'s `value` column is {columns['value']}, not a number")
+    return "sum(value)" if "value" in columns else "count(*)"
 
 
 def _as_date(value: date | datetime) -> date:

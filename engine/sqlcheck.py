@@ -50,24 +50,27 @@ def query_file_statement(sql: str) -> tuple[str, str] | None:
     return ("MACRO" if kind == "FUNCTION" else kind), match.group(5).lower()
 
 
+_NAMES: dict[str, frozenset[str]] = {}
+
+
 def referenced_names(sql: str) -> frozenset[str]:
     """The names a SELECT reads from (tables, views and CTEs), lower-cased; empty when it cannot be parsed."""
-    return _referenced_names(sql)
+    if sql not in _NAMES:
+        parse_all([sql])
+    return _NAMES[sql]
 
 
-@lru_cache(maxsize=1024)
-def _referenced_names(sql: str) -> frozenset[str]:
-    tree = _parse_tree(sql)
-    names: set[str] = set()
-    _collect(tree, names)
-    return frozenset(names)
-
-
-def _parse_tree(sql: str) -> dict:
-    con = _parser()
-    text = con.execute("SELECT json_serialize_sql(?)", [sql]).fetchone()[0]
-    tree = json.loads(text)
-    return {} if tree.get("error") else tree
+def parse_all(sqls: list[str]) -> None:
+    """Parse many SELECTs in one call to DuckDB's parser (one call per query costs more than the parsing)."""
+    todo = sorted({s for s in sqls if s not in _NAMES})
+    if not todo:
+        return
+    rows = _parser().execute("SELECT json_serialize_sql(q) FROM unnest(?::VARCHAR[]) t(q)", [todo]).fetchall()
+    for sql, (text,) in zip(todo, rows):
+        tree = json.loads(text)
+        names: set[str] = set()
+        _collect({} if tree.get("error") else tree, names)
+        _NAMES[sql] = frozenset(names)
 
 
 @lru_cache(maxsize=1)
