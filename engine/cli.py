@@ -81,7 +81,7 @@ def compute(
             raise KpiError("no indicator matches the filters given: `kpi list` shows them all")
         if by is not None and not by.isidentifier():
             raise KpiError(f"--by {by!r} is not a column name")
-        scorecard = pipeline.compute(proj, definitions, chosen, month, data or proj.config.data, scale, by)
+        scorecard = pipeline.compute(proj, definitions, chosen, month, data or proj.config.data, scale, by, _progress())
     except KpiError as error:
         _fail(error)
         return
@@ -97,6 +97,13 @@ def compute(
     if failed:
         typer.echo(f"{len(failed)} indicator(s) failed: {', '.join(failed)}", err=True)
         raise typer.Exit(1)
+
+
+def _progress():
+    """On a terminal, a line per table loaded (large extracts take a while); elsewhere nothing."""
+    if not sys.stderr.isatty():
+        return None
+    return lambda message: typer.echo(message, err=True)
 
 
 def _choose_format(fmt: str | None, output: Path | None) -> str:

@@ -7,7 +7,9 @@ It does not decide which months or indicators to run (plan.py) nor what the coun
 
 from __future__ import annotations
 
+import os
 import re
+import tempfile
 from dataclasses import dataclass
 from datetime import date
 from typing import Iterable, Mapping
@@ -27,8 +29,13 @@ PERIOD_COLUMNS = (
 
 
 def connect() -> duckdb.DuckDBPyConnection:
-    """A new in-memory database, still open to files so that extracts can be loaded."""
-    return duckdb.connect(":memory:", config={"threads": 2})
+    """A new in-memory database, still open to files so that extracts can be loaded.
+
+    Beyond its memory limit DuckDB spills to the system's temporary folder (not the working folder), so
+    extracts larger than memory still load.
+    """
+    spill = os.path.join(tempfile.gettempdir(), "kpi-duckdb")
+    return duckdb.connect(":memory:", config={"threads": os.cpu_count() or 2, "temp_directory": spill})
 
 
 def lock(con: duckdb.DuckDBPyConnection) -> None:

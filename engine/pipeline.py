@@ -7,10 +7,11 @@ turns problems with the data into a KpiError that lists them all.
 from __future__ import annotations
 
 import fnmatch
+import time
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Iterable, Mapping
+from typing import Callable, Iterable, Mapping
 
 import duckdb
 
@@ -70,14 +71,18 @@ def select_indicators(
 
 def open_database(
     definitions: Definitions, plan: Plan, data: Path | None, closure_days: tuple[date, ...] = (), scale: int = 1,
+    progress: Callable[[str], None] | None = None,
 ) -> duckdb.DuckDBPyConnection:
-    """A locked connection holding the extracts the plan reads (from `data`, or the demo council)."""
+    """A locked connection holding the extracts the plan reads (from `data`, or the demo council).
+
+    `progress`, when given, is told about each table as it loads (the CLI shows it on a terminal).
+    """
     con = database.connect()
     needed = set(plan.tables) | set(REFERENCE_TABLES)
     if data is None:
         _load_demo(con, definitions.tables, scale)
     else:
-        _load_files(con, definitions.tables, plan, data, needed)
+        _load_files(con, definitions.tables, plan, data, needed, progress)
     database.create_missing_tables(con, definitions.tables.values())
     database.lock(con)
     database.install_calendar(con, closure_days)
@@ -95,7 +100,10 @@ def _load_demo(con: duckdb.DuckDBPyConnection, tables: Mapping[str, Table], scal
             con.from_arrow(frame.to_arrow()).create(name)
 
 
-def _load_files(con: duckdb.DuckDBPyConnection, tables: Mapping[str, Table], plan: Plan, data: Path, needed: set[str]) -> None:
+def _load_files(
+    con: duckdb.DuckDBPyConnection, tables: Mapping[str, Table], plan: Plan, data: Path, needed: set[str],
+    progress: Callable[[str], None] | None = None,
+) -> None:
     sources, issues = find_sources(data, tables)
     for name in sorted(needed):
         if name not in sources and name not in REFERENCE_TABLES:
@@ -104,9 +112,15 @@ def _load_files(con: duckdb.DuckDBPyConnection, tables: Mapping[str, Table], pla
                 "missing-table", f"table {name} is not in {display_path(data)}, and {users} need it",
                 display_path(data), hint=f"add {name}.csv, .parquet or .xlsx, or leave out those indicators",
             ))
-    for name, source in sorted(sources.items()):
-        if name in needed:
-            issues.extend(load_table(con, tables[name], source))
+    chosen = sorted(name for name in sources if name in needed)
+    for number, name in enumerate(chosen, start=1):
+        started = time.perf_counter()
+        problems = load_table(con, tables[name], sources[name])
+        issues.extend(problems)
+        if progress:
+            rows = 0 if problems else con.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0]
+            state = f"{len(problems)} problem(s)" if problems else f"{rows:,} rows"
+            progress(f"[{number}/{len(chosen)}] {sources[name].shown}: {state} in {time.perf_counter() - started:.1f} s")
     if issues:
         raise KpiError(f"the extracts in {display_path(data)} cannot be used as they are", issues)
 
@@ -124,12 +138,12 @@ def read_benchmarks(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, float
 
 def compute(
     project: Project, definitions: Definitions, indicators: tuple[Indicator, ...], period: date,
-    data: Path | None = None, scale: int = 1, by: str | None = None,
+    data: Path | None = None, scale: int = 1, by: str | None = None, progress: Callable[[str], None] | None = None,
 ) -> Scorecard:
     """The scorecard of `indicators` for the month `period`; broken down by the column `by`, if given."""
     config = project.config
     plan = plan_scorecard(indicators, period, list(definitions.shared), definitions.tables, config.fy_start_month)
-    con = open_database(definitions, plan, data, config.closure_days, scale)
+    con = open_database(definitions, plan, data, config.closure_days, scale, progress)
     try:
         counts = run_plan(con, plan, by)
         benchmarks = read_benchmarks(con)

@@ -124,3 +124,17 @@ def test_boolean_forms(text, expected):
     con.execute("CREATE TABLE t (b VARCHAR)")
     con.execute("INSERT INTO t VALUES (?)", [text])
     assert con.execute(f"SELECT {parse_expression('b', 'boolean')} FROM t").fetchone()[0] is expected
+
+
+def test_loading_reports_progress_per_table(extracts):
+    from engine import pipeline
+    from engine.config import open_project
+    from engine.periods import parse_period
+
+    project = open_project(FIXTURE_PROJECT)
+    definitions = pipeline.load_definitions(project)
+    messages = []
+    pipeline.compute(project, definitions, definitions.indicators, parse_period("2017-09"), extracts, progress=messages.append)
+    assert len(messages) == 6
+    assert any(m.endswith(" s") and "ssd_contacts.csv: 3 rows in" in m for m in messages)
+    assert messages[0].startswith("[1/6] ")
