@@ -174,6 +174,7 @@ def wrap(sql: str) -> str:
 
 def columns_of(con: duckdb.DuckDBPyConnection, sql: str) -> dict[str, str]:
     """The columns a SELECT returns, with their DuckDB types (binds it without running it)."""
-    relation = con.sql(wrap(sql))
-    return {name.lower(): str(kind) for name, kind in zip(relation.columns, relation.types)}
+    # DESCRIBE through execute(): its errors carry DuckDB's `LINE n`, which the relation API's lack.
+    rows = con.execute(f"DESCRIBE {wrap(sql)}").fetchall()
+    return {row[0].lower(): str(row[1]) for row in rows}
 

@@ -93,11 +93,19 @@ def open_database(
 
 
 def _load_demo(con: duckdb.DuckDBPyConnection, tables: Mapping[str, Table], scale: int) -> None:
-    from engine import demo  # generated on demand: nothing of it is on disk
+    """The demo council: from the cache when this version of it was generated before (demo_cache.py)."""
+    from engine import demo_cache
 
-    for name, frame in demo.generate(scale=scale).items():
-        if name in tables:
-            con.from_arrow(frame.to_arrow()).create(name)
+    cached = demo_cache.cache_file(scale)
+    if cached is not None and demo_cache.load(con, cached, tables):
+        return
+    from engine import demo  # imports numpy and polars: only when generating
+
+    frames = {name: frame for name, frame in demo.generate(scale=scale).items() if name in tables}
+    for name, frame in frames.items():
+        con.from_arrow(frame.to_arrow()).create(name)
+    if cached is not None:
+        demo_cache.store(cached, frames)
 
 
 def _load_files(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -30,6 +31,13 @@ class Kpi:
         result = self(*args, "--format", "json")
         assert result.exit_code == 0, result.stderr
         return json.loads(result.stdout)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def demo_cache_in_a_temporary_folder(tmp_path_factory):
+    """Tests never write into the user's cache folder."""
+    os.environ["KPI_CACHE_DIR"] = str(tmp_path_factory.mktemp("kpi-cache"))
+    os.environ.pop("KPI_NO_CACHE", None)
 
 
 @pytest.fixture

@@ -98,3 +98,23 @@ def test_the_readme_command_works_from_any_folder(tmp_path, monkeypatch):
     result = Kpi()("compute", "--period", "2017-09", "--format", "json")
     assert result.exit_code == 0
     assert len(json.loads(result.stdout)["indicators"]) == 51
+
+
+def test_the_demo_is_cached_and_the_cache_gives_the_same_numbers(embedded, tmp_path, monkeypatch):
+    from engine import demo_cache
+
+    monkeypatch.setenv("KPI_CACHE_DIR", str(tmp_path))
+    first = Kpi().json("compute", "--period", "2017-09", "--project", REPO)
+    cached = demo_cache.cache_file(1)
+    assert cached.parent == tmp_path and cached.is_file()
+    assert Kpi().json("compute", "--period", "2017-09", "--project", REPO) == first == embedded
+
+    cached.write_bytes(b"not a database")  # a damaged cache is regenerated, never trusted
+    assert Kpi().json("compute", "--period", "2017-09", "--project", REPO) == embedded
+
+
+def test_the_cache_can_be_switched_off(tmp_path, monkeypatch):
+    from engine import demo_cache
+
+    monkeypatch.setenv("KPI_NO_CACHE", "1")
+    assert demo_cache.cache_file(1) is None
