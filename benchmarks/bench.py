@@ -7,12 +7,14 @@ For each scale: the demo council is written as Parquet; then, best of --repeat r
   floor     = load every extract file into DuckDB (the engine's typed loading) + one scan of each table
   scorecard = `kpi compute --period 2017-09` from those files (loading included), all indicators
 and the ratio scorecard / floor (the spec asks for at most 3). Also the end-to-end time of the
-README's first command on the embedded demo council (the spec asks for under 2 s).
+README's first command on the embedded demo council (the spec asks for under 2 s), with the demo read
+from its cache and generated afresh.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 import tempfile
@@ -74,8 +76,14 @@ def main() -> None:
 
     kpi = ROOT / ".venv" / "bin" / "kpi"
     command = [str(kpi) if kpi.exists() else "kpi", "compute", "--period", "2017-09", "--format", "json"]
-    end_to_end = best_of(args.repeat, lambda: subprocess.run(command, check=True, capture_output=True, cwd=ROOT))
-    print(f"end to end, `kpi compute --period 2017-09` on the demo council: {end_to_end:.2f} s")
+    with tempfile.TemporaryDirectory() as cache:
+        environment = {**os.environ, "KPI_CACHE_DIR": cache}
+        run = lambda env: subprocess.run(command, check=True, capture_output=True, cwd=ROOT, env=env)  # noqa: E731
+        cold = best_of(args.repeat, lambda: run({**environment, "KPI_NO_CACHE": "1"}))
+        run(environment)  # fills the cache
+        warm = best_of(args.repeat, lambda: run(environment))
+    print(f"end to end, `kpi compute --period 2017-09` on the demo council: {warm:.2f} s "
+          f"({cold:.2f} s when the demo is generated, not read from the cache)")
 
 
 if __name__ == "__main__":
