@@ -10,22 +10,18 @@ from __future__ import annotations
 import os
 import re
 import tempfile
-from dataclasses import dataclass
 from datetime import date
 from typing import Iterable, Mapping
 
 import duckdb
 
 from engine.calendar import CALENDAR_FIRST_YEAR, CALENDAR_LAST_YEAR, calendar_sql, non_working_days
-from engine.definitions import QueryFile, Sql
+from engine.definitions import QueryFile, SharedDefinition
 from engine.extracts import Table, create_empty_table
 from engine.issues import Issue
+from engine.periods import PERIOD_COLUMNS
 from engine.sqlcheck import query_file_statement
 
-PERIOD_COLUMNS = (
-    "month", "start_date", "end_date", "snapshot_date", "month_start", "month_end",
-    "fy_start", "fy_end", "quarter_start", "quarter_end",
-)
 
 
 def connect() -> duckdb.DuckDBPyConnection:
@@ -71,15 +67,6 @@ def install_period(con: duckdb.DuckDBPyConnection, rows: Iterable[Mapping[str, d
     # One statement with literal dates: far cheaper than a prepared insert per row, run per indicator.
     values = ", ".join("(" + ", ".join(f"DATE '{row[c].isoformat()}'" for c in PERIOD_COLUMNS) + ")" for row in rows)
     con.execute(f"CREATE OR REPLACE TEMP TABLE period AS SELECT * FROM (VALUES {values}) v({', '.join(PERIOD_COLUMNS)})")
-
-
-@dataclass(frozen=True)
-class SharedDefinition:
-    """A macro or view from queries/, by name."""
-
-    kind: str  # MACRO | VIEW
-    name: str
-    sql: Sql
 
 
 def shared_definitions(files: Iterable[QueryFile]) -> tuple[list[SharedDefinition], list[Issue]]:

@@ -8,7 +8,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
+
+if TYPE_CHECKING:  # only for the annotation: extracts.py does not need definitions
+    from engine.extracts import Table
+    from engine.issues import Issue
 
 
 @dataclass(frozen=True)
@@ -84,3 +88,23 @@ class QueryFile:
 
     path: Path
     statements: tuple[Sql, ...]
+
+
+@dataclass(frozen=True)
+class SharedDefinition:
+    """A macro or view from queries/, by name."""
+
+    kind: str  # MACRO | VIEW
+    name: str
+    sql: Sql
+
+
+@dataclass(frozen=True)
+class Definitions:
+    """Everything a project defines: indicators, shared SQL, extract tables; and what failed to load."""
+
+    indicators: tuple[Indicator, ...]
+    query_files: tuple[QueryFile, ...]
+    shared: tuple[SharedDefinition, ...]
+    tables: Mapping[str, Table]
+    issues: tuple[Issue, ...]

@@ -12,6 +12,11 @@ from datetime import date
 
 COLLECTED = ("month_end", "monthly", "year_to_date", "quarterly", "rolling_12_months")
 QUARTER_END_MONTHS = (3, 6, 9, 12)
+# The columns of the `period` relation every indicator query joins (SPEC §5), in order.
+PERIOD_COLUMNS = (
+    "month", "start_date", "end_date", "snapshot_date", "month_start", "month_end",
+    "fy_start", "fy_end", "quarter_start", "quarter_end",
+)
 
 _PERIOD = re.compile(r"^(\d{4})-(\d{2})$")
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import fnmatch
 import time
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Callable, Iterable, Mapping
@@ -18,8 +17,7 @@ import duckdb
 from engine import database
 from engine.assess import Scorecard, assess
 from engine.config import Project
-from engine.database import SharedDefinition
-from engine.definitions import Indicator, QueryFile
+from engine.definitions import Definitions, Indicator
 from engine.extracts import Table, find_sources, load_table, table_definitions
 from engine.issues import Issue, KpiError, display_path
 from engine.load import load_indicators, load_query_files
@@ -27,17 +25,6 @@ from engine.plan import Plan, materialisable_views, plan_scorecard
 from engine.run import run_plan
 
 REFERENCE_TABLES = ("ref_benchmarks",)
-
-
-@dataclass(frozen=True)
-class Definitions:
-    """Everything a project defines: indicators, shared SQL, extract tables; and what failed to load."""
-
-    indicators: tuple[Indicator, ...]
-    query_files: tuple[QueryFile, ...]
-    shared: tuple[SharedDefinition, ...]
-    tables: Mapping[str, Table]
-    issues: tuple[Issue, ...]
 
 
 def load_definitions(project: Project, paths: list[Path] | None = None) -> Definitions:

@@ -13,10 +13,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Iterable, Mapping
 
-from engine.database import PERIOD_COLUMNS, SharedDefinition
-from engine.definitions import Indicator, Sql
+from engine.definitions import Indicator, SharedDefinition, Sql
 from engine.periods import (
-    ScorecardMonths, fy_end, fy_start, last_day, quarter_end, quarter_start, scorecard_months, window,
+    PERIOD_COLUMNS, ScorecardMonths, fy_end, fy_start, last_day, quarter_end, quarter_start, scorecard_months, window,
 )
 from engine.sqlcheck import parse_all, referenced_names, view_body
 

@@ -15,7 +15,7 @@ import duckdb
 
 from engine import database
 from engine.assess import compute_value
-from engine.definitions import Indicator, TestCase
+from engine.definitions import Indicator, SharedDefinition, TestCase
 from engine.extracts import Table, load_rows, quote
 from engine.issues import Issue
 from engine.plan import plan_indicator
@@ -52,7 +52,7 @@ def matches(expected: float | None, actual: float | None) -> bool:
 
 
 def run_cases(
-    indicators: Iterable[Indicator], tables: Mapping[str, Table], shared: list[database.SharedDefinition],
+    indicators: Iterable[Indicator], tables: Mapping[str, Table], shared: list[SharedDefinition],
     first_month: int = 4,
 ) -> tuple[list[CaseResult], list[Issue]]:
     """Every case of every indicator given, in order; and the shared definitions that failed to install."""
@@ -74,7 +74,7 @@ def run_cases(
 
 def _run_case(
     con: duckdb.DuckDBPyConnection, indicator: Indicator, case: TestCase, tables: Mapping[str, Table],
-    shared: list[database.SharedDefinition], first_month: int,
+    shared: list[SharedDefinition], first_month: int,
 ) -> CaseResult:
     origin = f"{indicator.numerator.file}:{case.line}"
     for table in tables.values():

@@ -11,11 +11,10 @@ from typing import Iterable
 import duckdb
 
 from engine import database
-from engine.definitions import Indicator, Sql
+from engine.definitions import Definitions, Indicator, Sql
 from engine.issues import Issue
 from engine.assess import Scorecard
 from engine.periods import format_period
-from engine.pipeline import Definitions
 from engine.plan import period_rows
 from engine.run import NUMERIC_TYPES
 from engine.sqlcheck import referenced_names, select_problem, view_body
