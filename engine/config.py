@@ -19,9 +19,9 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 class Config:
     """The settings of one council's project."""
 
-    authority_name: str = "Demo Council"
+    authority_name: str | None = None
     authority_code: str | None = None
-    region_name: str = "North East"
+    region_name: str | None = None
     fy_start_month: int = 4
     closure_days: tuple[date, ...] = ()
     suppress_below: int | None = None

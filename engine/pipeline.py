@@ -25,6 +25,7 @@ from engine.plan import Plan, materialisable_views, plan_scorecard
 from engine.run import run_plan
 
 REFERENCE_TABLES = ("ref_benchmarks",)
+DEMO_AUTHORITY, DEMO_REGION = "Demo Council", "North East"
 
 
 def load_definitions(project: Project, paths: list[Path] | None = None) -> Definitions:
@@ -144,7 +145,10 @@ def compute(
         benchmarks = read_benchmarks(con)
     finally:
         con.close()
-    return assess(plan, counts, benchmarks, config.authority_name, config.region_name, config.suppress_below, by)
+    # The demo council is a North East council, as the seed's was (its benchmarks are the seed's).
+    authority = config.authority_name or (DEMO_AUTHORITY if data is None else "")
+    region = config.region_name or (DEMO_REGION if data is None else "")
+    return assess(plan, counts, benchmarks, authority, region, config.suppress_below, by)
 
 
 def drill_rows(

@@ -37,7 +37,7 @@ def to_json_dict(scorecard: Scorecard) -> dict[str, Any]:
     """The scorecard in the JSON shape of SPEC §9."""
     return {
         "period": format_period(scorecard.period),
-        "authority": scorecard.authority,
+        "authority": scorecard.authority or None,
         "summary": {
             "total": scorecard.summary.total,
             "trend": dict(scorecard.summary.trend),
@@ -172,7 +172,7 @@ def render_table(scorecard: Scorecard, width: int = 160) -> str:
         lines.append([r.indicator.id if group is None else "", title] + values + [num, den, TREND_SYMBOL[r.trend] or "", target, status])
     widths = [max(len(str(row[c])) for row in [header] + lines) for c in range(len(header))]
     out = []
-    head = f"{scorecard.authority} scorecard, {format_period(scorecard.period)}"
+    head = f"{scorecard.authority + ' ' if scorecard.authority else ''}scorecard, {format_period(scorecard.period)}"
     out.append(head)
     for row in [header] + lines:
         cells = [str(v).ljust(w) if c < 2 else str(v).rjust(w) for c, (v, w) in enumerate(zip(row, widths))]

@@ -80,7 +80,7 @@ def render_html(scorecard: Scorecard, generated: datetime | None = None) -> str:
         + month_labels + [f"{month_labels[-1] if month_labels else ''} num", f"{month_labels[-1] if month_labels else ''} den",
                           "Trend", "Year-end target", "Performance against target", "Trend line"]
     )
-    title = f"{scorecard.authority}: Children's Key Performance Indicators"
+    title = f"{scorecard.authority + ': ' if scorecard.authority else ''}Children's Key Performance Indicators"
     parts = [
         "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',

@@ -42,7 +42,7 @@ def _summary_sheet(workbook, scorecard: Scorecard, f: dict) -> None:
     sheet = workbook.add_worksheet("Summary")
     sheet.set_column(0, 0, 38)
     sheet.set_column(1, 1, 10)
-    sheet.write(0, 0, f"{scorecard.authority}: Children's Key Performance Indicators", f["title"])
+    sheet.write(0, 0, f"{scorecard.authority + ': ' if scorecard.authority else ''}Children's Key Performance Indicators", f["title"])
     sheet.write(1, 0, f"Data to the end of {scorecard.period:%B %Y}")
     s = scorecard.summary
     rows = [("Total", s.total)]
