@@ -42,12 +42,12 @@ class CaseResult:
 
 
 def matches(expected: float | None, actual: float | None) -> bool:
-    """Equal, with the actual value rounded to the decimals the expectation is written with."""
+    """A whole number exactly; a number with decimals after rounding the actual one to as many decimals."""
     if expected is None or actual is None:
         return expected is None and actual is None
-    places = max(0, -Decimal(repr(float(expected))).normalize().as_tuple().exponent)
     if float(expected).is_integer():
         return float(actual) == float(expected)
+    places = -Decimal(repr(float(expected))).normalize().as_tuple().exponent
     return round(float(actual), places) == round(float(expected), places)
 
 
