@@ -26,6 +26,7 @@ class Config:
     closure_days: tuple[date, ...] = ()
     suppress_below: int | None = None
     data: Path | None = None
+    query_time_limit: float = 600.0  # seconds one indicator query may run before it is stopped
 
 
 # key → (expected Python type(s), what to write)
@@ -37,6 +38,7 @@ _KEYS: dict[str, tuple[tuple[type, ...], str]] = {
     "closure_days": ((list,), "a list of dates, e.g. [2017-12-27, 2017-12-28]"),
     "suppress_below": ((int,), "a whole number, e.g. 5"),
     "data": ((str,), "a folder, e.g. \"extracts/\""),
+    "query_time_limit": ((int, float), "a number of seconds, e.g. 600"),
 }
 
 

@@ -141,7 +141,7 @@ def compute(
     plan = plan_scorecard(indicators, period, list(definitions.shared), definitions.tables, config.fy_start_month)
     con = open_database(definitions, plan, data, config.closure_days, scale, progress)
     try:
-        counts = run_plan(con, plan, by)
+        counts = run_plan(con, plan, by, config.query_time_limit)
         benchmarks = read_benchmarks(con)
     finally:
         con.close()

@@ -6,6 +6,7 @@ One indicator's failure is kept in its result and does not stop the others. No r
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Mapping
@@ -37,7 +38,9 @@ class Counts:
     group_error: str | None = None
 
 
-def run_plan(con: duckdb.DuckDBPyConnection, plan: Plan, by: str | None = None) -> dict[str, Counts]:
+def run_plan(
+    con: duckdb.DuckDBPyConnection, plan: Plan, by: str | None = None, time_limit: float | None = None,
+) -> dict[str, Counts]:
     """Counts for every indicator of the plan, by id; per value of the column `by` too, when given.
 
     Indicators with the same `period` rows (the same `collected` and months) share one installation of
@@ -50,14 +53,15 @@ def run_plan(con: duckdb.DuckDBPyConnection, plan: Plan, by: str | None = None) 
     counts: dict[str, Counts] = {}
     for same_period in groups.values():
         install_period(con, same_period[0].period)
-        together = None if by else _run_together(con, same_period)
+        together = None if by else _run_together(con, same_period, time_limit)
         for indicator_plan in same_period:
             indicator_id = indicator_plan.indicator.id
-            counts[indicator_id] = together[indicator_id] if together else run_indicator(con, indicator_plan, by, period_installed=True)
+            counts[indicator_id] = together[indicator_id] if together else run_indicator(
+                con, indicator_plan, by, period_installed=True, time_limit=time_limit)
     return counts
 
 
-def _run_together(con: duckdb.DuckDBPyConnection, plans: list[IndicatorPlan]) -> dict[str, Counts] | None:
+def _run_together(con: duckdb.DuckDBPyConnection, plans: list[IndicatorPlan], time_limit: float | None = None) -> dict[str, Counts] | None:
     """The counts of several indicators from one query; None when any part of it fails."""
     parts = []
     try:
@@ -67,8 +71,8 @@ def _run_together(con: duckdb.DuckDBPyConnection, plans: list[IndicatorPlan]) ->
                     aggregate = _aggregate(con, sql, part)
                     parts.append(f"SELECT {number} AS n, '{part}' AS part, CAST(month AS DATE) AS month, "
                                  f"{aggregate} AS measure FROM ({wrap(sql.text)}) GROUP BY ALL")
-        rows = con.execute("\nUNION ALL\n".join(parts)).fetchall()
-    except (duckdb.Error, QueryError):
+        rows = _fetch(con, "\nUNION ALL\n".join(parts), time_limit)
+    except (duckdb.Error, QueryError, QueryTimeout):
         return None
     measured: dict[tuple[int, str], dict[date, float]] = {}
     for number, part, month, value in rows:
@@ -85,32 +89,36 @@ def _run_together(con: duckdb.DuckDBPyConnection, plans: list[IndicatorPlan]) ->
 
 def run_indicator(
     con: duckdb.DuckDBPyConnection, plan: IndicatorPlan, by: str | None = None, period_installed: bool = False,
+    time_limit: float | None = None,
 ) -> Counts:
     """Counts for one indicator; a failure becomes `Counts.error`."""
     if not period_installed:
         install_period(con, plan.period)
     try:
-        numerator = _totals(measure(con, plan.numerator, "numerator"))
-        denominator = _totals(measure(con, plan.denominator, "denominator")) if plan.denominator else None
+        numerator = _totals(measure(con, plan.numerator, "numerator", time_limit=time_limit))
+        denominator = _totals(measure(con, plan.denominator, "denominator", time_limit=time_limit)) if plan.denominator else None
     except QueryError as error:
         return Counts(error=str(error))
     if by is None:
         return Counts(numerator, denominator)
     try:
-        groups = _groups(con, plan, by, denominator)
+        groups = _groups(con, plan, by, denominator, time_limit)
     except QueryError as error:
         return Counts(numerator, denominator, group_error=str(error))
     return Counts(numerator, denominator, groups=groups)
 
 
-def _groups(con: duckdb.DuckDBPyConnection, plan: IndicatorPlan, by: str, denominator: Mapping[date, float] | None) -> dict[str, Counts]:
+def _groups(
+    con: duckdb.DuckDBPyConnection, plan: IndicatorPlan, by: str, denominator: Mapping[date, float] | None,
+    time_limit: float | None = None,
+) -> dict[str, Counts]:
     """Counts per value of `by`. A denominator without that column (a population) serves every group."""
     if by.lower() not in columns_of(con, plan.numerator.text):
         raise QueryError(f"the numerator returns no column `{by}` to break it down by")
-    numerators = measure(con, plan.numerator, "numerator", by)
+    numerators = measure(con, plan.numerator, "numerator", by, time_limit)
     denominators = None
     if plan.denominator is not None and by.lower() in columns_of(con, plan.denominator.text):
-        denominators = measure(con, plan.denominator, "denominator", by)
+        denominators = measure(con, plan.denominator, "denominator", by, time_limit)
     names = sorted({g for _, g in numerators} | {g for _, g in denominators or {}}, key=lambda g: (g is None, g or ""))
     groups = {}
     for name in names:
@@ -126,21 +134,49 @@ def _totals(measured: Mapping[tuple[date, str | None], float]) -> dict[date, flo
     return {month: value for (month, _), value in measured.items()}
 
 
-def measure(con: duckdb.DuckDBPyConnection, sql: Sql, part: str, by: str | None = None) -> dict[tuple[date, str | None], float]:
+def measure(
+    con: duckdb.DuckDBPyConnection, sql: Sql, part: str, by: str | None = None, time_limit: float | None = None,
+) -> dict[tuple[date, str | None], float]:
     """The measure per month (and per value of `by`) of one query: the number of rows, or the sum of `value`."""
     try:
         aggregate = _aggregate(con, sql, part)
         group = f"CAST({quote(by)} AS VARCHAR)" if by else "NULL"
-        rows = con.execute(
+        rows = _fetch(
+            con,
             f"SELECT CAST(month AS DATE) AS month, {group} AS grp, {aggregate} AS measure "
-            f"FROM ({wrap(sql.text)}) GROUP BY ALL"
-        ).fetchall()
+            f"FROM ({wrap(sql.text)}) GROUP BY ALL",
+            time_limit,
+        )
+    except QueryTimeout:
+        raise QueryError(f"the {part} ran for more than {time_limit:g} s and was stopped: "
+                         "look for a join without a condition, or raise query_time_limit in kpi.toml") from None
     except duckdb.Error as error:
         message, _ = describe_duckdb_error(error)
         line = locate(sql.text, error)
         where = f"{sql.file}:{sql.file_line(line)}" if line else sql.file
         raise QueryError(f"the {part} failed at {where}: {message}") from None
     return {(_as_date(month), grp): float(value) if value is not None else 0.0 for month, grp, value in rows if month is not None}
+
+
+class QueryTimeout(Exception):
+    """A query stopped because it ran longer than the time limit."""
+
+
+def _fetch(con: duckdb.DuckDBPyConnection, sql: str, time_limit: float | None) -> list[tuple]:
+    """All rows of `sql`; a query still running after `time_limit` seconds is interrupted.
+
+    A runaway query (a join without a condition over millions of rows) must not hang a monthly run.
+    """
+    if not time_limit:
+        return con.execute(sql).fetchall()
+    timer = threading.Timer(time_limit, con.interrupt)
+    timer.start()
+    try:
+        return con.execute(sql).fetchall()
+    except duckdb.InterruptException:
+        raise QueryTimeout() from None
+    finally:
+        timer.cancel()
 
 
 def _aggregate(con: duckdb.DuckDBPyConnection, sql: Sql, part: str) -> str:

@@ -193,3 +193,18 @@ def test_breakdown_rows_in_csv(kpi):
                  "--indicators", "TST 001", "--format", "csv")
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
     assert [(r["group"], r["2017-09"]) for r in rows] == [("", "3"), ("Team A", "2"), ("Team B", "1")]
+
+
+def test_a_runaway_query_is_stopped_with_a_message(kpi, project, extracts):
+    (project / "kpi.toml").write_text("query_time_limit = 1\n")
+    path = project / "indicators" / "tst_005.yaml"
+    text = path.read_text()
+    start, end = text.index("numerator: |"), text.index("tests:")
+    path.write_text(text[:start] + "numerator: |\n"
+                    "  SELECT p.month FROM period p, range(100000) a, range(100000) b WHERE a.range * b.range = -1\n"
+                    + text[end:])
+    result = kpi("compute", "--project", project, "--data", extracts, "--period", "2017-09", "--format", "json")
+    assert result.exit_code == 1
+    runaway = row(json.loads(result.stdout), "TST 005")
+    assert "ran for more than 1 s and was stopped" in runaway["error"]
+    assert row(json.loads(result.stdout), "TST 002")["value"] == 75
