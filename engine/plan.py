@@ -113,13 +113,13 @@ def names_read(queries: Iterable[Sql], shared: list[SharedDefinition]) -> frozen
     """Every name the queries read from (tables, views, `period`), following views to what they read."""
     views = {d.name: d for d in shared if d.kind == "VIEW"}
     seen: set[str] = set()
-    todo = [referenced_names(q.text) for q in queries]
-    while todo:
-        for name in todo.pop():
+    pending = [referenced_names(q.text) for q in queries]
+    while pending:
+        for name in pending.pop():
             if name not in seen:
                 seen.add(name)
                 if name in views:
-                    todo.append(referenced_names(view_body(views[name].sql.text)))
+                    pending.append(referenced_names(view_body(views[name].sql.text)))
     return frozenset(seen)
 
 

@@ -62,11 +62,11 @@ def referenced_names(sql: str) -> frozenset[str]:
 
 def parse_all(sqls: list[str]) -> None:
     """Parse many SELECTs in one call to DuckDB's parser (one call per query costs more than the parsing)."""
-    todo = sorted({s for s in sqls if s not in _NAMES})
-    if not todo:
+    unparsed = sorted({s for s in sqls if s not in _NAMES})
+    if not unparsed:
         return
-    rows = _parser().execute("SELECT json_serialize_sql(q) FROM unnest(?::VARCHAR[]) t(q)", [todo]).fetchall()
-    for sql, (text,) in zip(todo, rows):
+    rows = _parser().execute("SELECT json_serialize_sql(q) FROM unnest(?::VARCHAR[]) t(q)", [unparsed]).fetchall()
+    for sql, (text,) in zip(unparsed, rows):
         tree = json.loads(text)
         names: set[str] = set()
         _collect({} if tree.get("error") else tree, names)
