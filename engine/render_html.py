@@ -37,7 +37,7 @@ tr.hidden{display:none} .trend{font-size:16px;text-align:center}
 .status{font-weight:600;white-space:nowrap} .status.better{background:#d8f0d8;border-left:6px solid #1a7f37}
 .status.achieving{background:#dbe9f8;border-left:6px double #1f5fa8} .status.missing{background:#f9dada;border-left:6px dotted #b42318}
 .status.no_target{color:#555} .supp{font-style:italic;color:#555;text-align:center}
-.error{color:#b42318} svg.spark{display:block}
+.error{color:#b42318} svg.spark{display:block} tr.group td{background:#f6f6f6;font-size:12px}
 @media print{.filters{display:none}}
 """
 
@@ -50,7 +50,7 @@ SCRIPT = """
     rows.forEach(function(row){
       var show=true;selects.forEach(function(s){if(s.value!==''&&row.getAttribute('data-'+s.name.replace(/_/g,'-'))!==s.value){show=false;}});
       row.classList.toggle('hidden',!show);
-      if(show){total++;counts['trend-'+row.dataset.trend]=(counts['trend-'+row.dataset.trend]||0)+1;
+      if(show&&!row.dataset.group){total++;counts['trend-'+row.dataset.trend]=(counts['trend-'+row.dataset.trend]||0)+1;
                counts['target-'+row.dataset.status]=(counts['target-'+row.dataset.status]||0)+1;}
     });
     document.querySelectorAll('[data-count]').forEach(function(cell){
@@ -91,7 +91,10 @@ def render_html(scorecard: Scorecard, generated: datetime | None = None) -> str:
         _summary(scorecard), _filters(results),
         '<table class="kpi"><thead><tr>' + "".join(f"<th>{escape(h)}</th>" for h in head) + "</tr></thead><tbody>",
     ]
-    parts.extend(_row(r) for r in results)
+    for r in results:
+        parts.append(_row(r))
+        # a breakdown (--by): one row per group under its indicator, filtered with it, not counted
+        parts.extend(_row(group, f"{scorecard.by} {name}") for name, group in r.breakdown or ())
     parts += ["</tbody></table>", f"<script>{SCRIPT}</script>", "</body></html>"]
     return "\n".join(parts) + "\n"
 
@@ -135,12 +138,15 @@ def _attribute(result: IndicatorResult, key: str) -> str:
     return getattr(result.indicator, key) or ""
 
 
-def _row(r: IndicatorResult) -> str:
+def _row(r: IndicatorResult, group: str | None = None) -> str:
     i = r.indicator
     data = " ".join(f'data-{k.replace("_", "-")}="{escape(_attribute(r, k))}"' for k, _ in FILTERS)
     data += f' data-trend="{r.trend}" data-status="{r.target_status}" data-id="{escape(i.id)}"'
+    title = escape(i.title) if group is None else f"&nbsp;&nbsp;└ {escape(group)}"
+    if group is not None:
+        data += f' data-group="{escape(group)}" class="group"'
     cells = [
-        f"<td>{escape(i.id)}</td>", f'<td class="title">{escape(i.title)}</td>', f"<td>{escape(i.lead_officer or '')}</td>",
+        f"<td>{escape(i.id)}</td>", f'<td class="title">{title}</td>', f"<td>{escape(i.lead_officer or '')}</td>",
         f"<td>{COLLECTED_LABEL[i.collected]}</td>", f"<td>{POLARITY_LABEL[i.polarity]}</td>", f"<td>{UNIT_LABEL[i.unit]}</td>",
     ]
     cells += [f'<td class="n">{display(r.benchmarks.get(a))}</td>' for a in ("england", "region", "statistical_neighbours")]
