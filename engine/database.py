@@ -8,7 +8,6 @@ It does not decide which months or indicators to run (plan.py) nor what the coun
 from __future__ import annotations
 
 import os
-import re
 import tempfile
 from datetime import date
 from typing import Iterable, Mapping
@@ -20,7 +19,7 @@ from engine.definitions import QueryFile, SharedDefinition
 from engine.extracts import Table, create_empty_table
 from engine.issues import Issue
 from engine.periods import PERIOD_COLUMNS
-from engine.sqlcheck import query_file_statement
+from engine.sqlcheck import describe_error, locate, query_file_statement
 
 
 
@@ -116,41 +115,10 @@ def materialise(con: duckdb.DuckDBPyConnection, views: list[SharedDefinition]) -
 
 
 def _shared_issue(definition: SharedDefinition, error: Exception) -> Issue:
-    message, _ = describe_duckdb_error(error)
+    message = describe_error(error)
     sql_line = locate(definition.sql.text, error)
     line = definition.sql.file_line(sql_line) if sql_line else definition.sql.line
     return Issue("sql-binding", f"{definition.kind.lower()} {definition.name}: {message}", definition.sql.file, line)
-
-
-def describe_duckdb_error(error: Exception) -> tuple[str, int | None]:
-    """DuckDB's message in the user's terms (lower-case, with its "did you mean"), and the SQL line it points at."""
-    text = str(error)
-    match = re.search(r"LINE (\d+):", text)
-    line = int(match.group(1)) if match else None
-    lines = [part.strip() for part in text.split("\n") if part.strip() and not part.strip().startswith("LINE ") and set(part.strip()) != {"^"}]
-    first = lines[0] if lines else text
-    first = re.sub(r"^[A-Za-z ]+ Error: ", "", first)
-    if "file system operations are disabled" in first or "Permission Error" in text:
-        first = "reads or writes a file, which indicator SQL may not do: select only from the extract tables, views and `period`"
-    message = first[:1].lower() + first[1:]
-    extra = [l for l in lines[1:] if l.lower().startswith(("did you mean", "candidate"))]
-    if extra:
-        message += " (" + "; ".join(e[:1].lower() + e[1:] for e in extra) + ")"
-    return message, line
-
-
-def locate(sql: str, error: Exception) -> int | None:
-    """The SQL line an error is about: DuckDB's `LINE n`, else the first line naming what it quotes."""
-    text = str(error)
-    match = re.search(r"LINE (\d+):", text)
-    if match:
-        return int(match.group(1))
-    # The longest quoted name is the telling one: 'Table "a" does not have a column named "x_date"'.
-    for name in sorted(re.findall(r'"([^"]+)"', text.split("\n")[0]), key=len, reverse=True):
-        for number, line in enumerate(sql.split("\n"), start=1):
-            if re.search(rf"\b{re.escape(name)}\b", line):
-                return number
-    return None
 
 
 def wrap(sql: str) -> str:

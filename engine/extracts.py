@@ -260,8 +260,9 @@ def _convert(con: duckdb.DuckDBPyConnection, raw: str, table: Table, source: Sou
     if issues:
         return issues
 
-    expressions = {c.name: _typed(c.name, c.type, stored[c.name]) or parse_expression(c.name, c.type) for c in table.columns}
-    to_check = [c for c in table.columns if c.type != "text" and not _typed(c.name, c.type, stored[c.name])]
+    typed = {c.name: _typed(c.name, c.type, stored[c.name]) for c in table.columns}
+    expressions = {c.name: typed[c.name] or parse_expression(c.name, c.type) for c in table.columns}
+    to_check = [c for c in table.columns if c.type != "text" and not typed[c.name]]
     issues.extend(_unreadable(con, raw, to_check, expressions, source))
     if check_keys:
         issues.extend(_key_issues(con, raw, table, source))

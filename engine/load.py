@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import difflib
 import json
-import re
 from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -23,6 +22,7 @@ from engine.config import Project, bundled_root
 from engine.definitions import Indicator, QueryFile, Sql, TestCase
 from engine.issues import Issue, display_path
 from engine.periods import PeriodError, parse_period
+from engine.sqlcheck import first_line, locate
 
 SQL_KEYS = ("numerator", "denominator")
 
@@ -281,7 +281,7 @@ def load_query_files(project: Project) -> tuple[tuple[QueryFile, ...], list[Issu
         try:
             statements = duckdb.extract_statements(text)
         except duckdb.Error as error:
-            issues.append(Issue("sql-syntax", _first_line(error), shown, _error_line(error, text), hint="fix the SQL syntax"))
+            issues.append(Issue("sql-syntax", first_line(error), shown, locate(text, error), hint="fix the SQL syntax"))
             continue
         found: list[Sql] = []
         offset = 0
@@ -304,13 +304,3 @@ def _strip_leading_comments(sql: str) -> tuple[str, int]:
     while skipped < len(lines) - 1 and (not lines[skipped].strip() or lines[skipped].lstrip().startswith("--")):
         skipped += 1
     return "\n".join(lines[skipped:]), skipped
-
-
-def _first_line(error: Exception) -> str:
-    text = str(error).split("\n")[0]
-    return text[0].lower() + text[1:] if text else text
-
-
-def _error_line(error: Exception, text: str) -> int | None:
-    match = re.search(r"LINE (\d+):", str(error))
-    return int(match.group(1)) if match else None

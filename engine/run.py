@@ -13,10 +13,11 @@ from typing import Mapping
 
 import duckdb
 
-from engine.database import columns_of, describe_duckdb_error, install_period, locate, wrap
+from engine.database import columns_of, install_period, wrap
 from engine.definitions import Sql
 from engine.extracts import quote
 from engine.plan import IndicatorPlan, Plan
+from engine.sqlcheck import describe_error, locate
 
 NUMERIC_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER",
                  "UBIGINT", "UHUGEINT", "FLOAT", "DOUBLE", "DECIMAL")
@@ -151,7 +152,7 @@ def measure(
         raise QueryError(f"the {part} ran for more than {time_limit:g} s and was stopped: "
                          "look for a join without a condition, or raise query_time_limit in kpi.toml") from None
     except duckdb.Error as error:
-        message, _ = describe_duckdb_error(error)
+        message = describe_error(error)
         line = locate(sql.text, error)
         where = f"{sql.file}:{sql.file_line(line)}" if line else sql.file
         raise QueryError(f"the {part} failed at {where}: {message}") from None

@@ -24,7 +24,7 @@ def select_problem(sql: str, part: str) -> str | None:
     try:
         statements = duckdb.extract_statements(sql)
     except duckdb.Error as error:
-        return f"the {part} is not valid SQL: {_first_line(error)}"
+        return f"the {part} is not valid SQL: {first_line(error)}"
     if not statements:
         return f"the {part} is empty: write one SELECT"
     if len(statements) > 1:
@@ -95,6 +95,36 @@ def view_body(sql: str) -> str:
     return sql[match.end():] if match else sql
 
 
-def _first_line(error: Exception) -> str:
+def first_line(error: Exception) -> str:
+    """The first line of DuckDB's message, lower-cased."""
     text = str(error).split("\n")[0]
     return text[:1].lower() + text[1:]
+
+
+def describe_error(error: Exception) -> str:
+    """DuckDB's message in the user's terms: lower-case, with its "did you mean" (`locate` finds the line)."""
+    text = str(error)
+    lines = [part.strip() for part in text.split("\n") if part.strip() and not part.strip().startswith("LINE ") and set(part.strip()) != {"^"}]
+    first = lines[0] if lines else text
+    first = re.sub(r"^[A-Za-z ]+ Error: ", "", first)
+    if "file system operations are disabled" in first or "Permission Error" in text:
+        first = "reads or writes a file, which indicator SQL may not do: select only from the extract tables, views and `period`"
+    message = first[:1].lower() + first[1:]
+    extra = [l for l in lines[1:] if l.lower().startswith(("did you mean", "candidate"))]
+    if extra:
+        message += " (" + "; ".join(e[:1].lower() + e[1:] for e in extra) + ")"
+    return message
+
+
+def locate(sql: str, error: Exception) -> int | None:
+    """The SQL line an error is about: DuckDB's `LINE n`, else the first line naming what it quotes."""
+    text = str(error)
+    match = re.search(r"LINE (\d+):", text)
+    if match:
+        return int(match.group(1))
+    # The longest quoted name is the telling one: 'Table "a" does not have a column named "x_date"'.
+    for name in sorted(re.findall(r'"([^"]+)"', text.split("\n")[0]), key=len, reverse=True):
+        for number, line in enumerate(sql.split("\n"), start=1):
+            if re.search(rf"\b{re.escape(name)}\b", line):
+                return number
+    return None

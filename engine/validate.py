@@ -17,10 +17,7 @@ from engine.assess import Scorecard
 from engine.periods import format_period
 from engine.plan import period_rows
 from engine.run import NUMERIC_TYPES
-from engine.sqlcheck import referenced_names, select_problem, view_body
-
-STAGES = ("files", "rules", "sql")
-
+from engine.sqlcheck import describe_error, locate, referenced_names, select_problem, view_body
 
 def validate(definitions: Definitions) -> list[Issue]:
     """All problems of a project's definitions; a stage runs only on what passed the one before."""
@@ -147,8 +144,8 @@ def check_query(con: duckdb.DuckDBPyConnection, sql: Sql, part: str) -> list[Iss
     try:
         columns = database.columns_of(con, sql.text)
     except duckdb.Error as error:
-        message, _ = database.describe_duckdb_error(error)
-        line = database.locate(sql.text, error)
+        message = describe_error(error)
+        line = locate(sql.text, error)
         return [Issue("sql-binding", f"the {part} does not bind: {message}", sql.file, sql.file_line(line) if line else sql.line)]
     issues = []
     if "period" not in referenced_names(sql.text):
