@@ -24,10 +24,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from engine import database, demo, pipeline  # noqa: E402
-from engine.config import open_project  # noqa: E402
-from engine.extracts import find_sources, load_table, quote  # noqa: E402
-from engine.periods import parse_period  # noqa: E402
+from kpi import database, demo, pipeline  # noqa: E402
+from kpi.config import open_project  # noqa: E402
+from kpi.extracts import find_sources, load_table, quote  # noqa: E402
+from kpi.periods import parse_period  # noqa: E402
 
 
 def best_of(repeat: int, work) -> float:

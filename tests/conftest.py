@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from engine.cli import app
+from kpi.cli import app
 
 FIXTURES = Path(__file__).parent / "fixtures"
 FIXTURE_PROJECT = FIXTURES / "project"

@@ -1,4 +1,4 @@
-"""Values, display, trend, status, suppression and summary (engine/assess.py), and the proof that these
+"""Values, display, trend, status, suppression and summary (kpi/assess.py), and the proof that these
 rules reproduce the seed scorecard's every derivable arrow and all its summary counts."""
 
 import csv
@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from engine.assess import compute_value, display, is_suppressed, rounded, summarise, target_status, trend
+from kpi.assess import compute_value, display, is_suppressed, rounded, summarise, target_status, trend
 from tests.conftest import FIXTURES
 
 SEED = FIXTURES / "seed_q2_2017_report.csv"

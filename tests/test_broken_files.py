@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.definitions import file_stem_for
+from kpi.definitions import file_stem_for
 
 BROKEN = Path(__file__).parent / "fixtures" / "broken"
 CASES = sorted(BROKEN.glob("*.yaml"))

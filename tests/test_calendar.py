@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine import database
-from engine.calendar import non_working_days, working_days
-from engine.config import bundled_root
+from kpi import database
+from kpi.calendar import non_working_days, working_days
+from kpi.config import bundled_root
 
 CLOSED = non_working_days(2000, 2045)
 dates = st.dates(date(2001, 1, 1), date(2044, 6, 30))

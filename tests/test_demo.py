@@ -1,4 +1,4 @@
-"""Tests of the demo council (engine/demo.py): the tables' shape, their consistency, September 2017's
+"""Tests of the demo council (kpi/demo.py): the tables' shape, their consistency, September 2017's
 volumes against the seed scorecard, determinism, scaling, and writing the extracts."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import polars as pl
 import pytest
 import yaml
 
-from engine import demo
+from kpi import demo
 
 EXTRACT = demo.EXTRACT_DATE
 ME = date(2017, 9, 30)             # the seed's month end

@@ -7,14 +7,14 @@ import re
 
 import pytest
 
-from engine import pipeline
-from engine.assess import display
-from engine.config import open_project
-from engine.drill import drill
-from engine.issues import KpiError
-from engine.periods import parse_period
-from engine.plan import plan_scorecard
-from engine.run import run_indicator
+from kpi import pipeline
+from kpi.assess import display
+from kpi.config import open_project
+from kpi.drill import drill
+from kpi.issues import KpiError
+from kpi.periods import parse_period
+from kpi.plan import plan_scorecard
+from kpi.run import run_indicator
 from tests.conftest import REPO, Kpi
 
 
@@ -103,7 +103,7 @@ def test_the_readme_command_works_from_any_folder(tmp_path, monkeypatch):
 
 
 def test_the_demo_is_cached_and_the_cache_gives_the_same_numbers(embedded, tmp_path, monkeypatch):
-    from engine import demo_cache
+    from kpi import demo_cache
 
     monkeypatch.setenv("KPI_CACHE_DIR", str(tmp_path))
     first = Kpi().json("compute", "--period", "2017-09", "--project", REPO)
@@ -116,7 +116,7 @@ def test_the_demo_is_cached_and_the_cache_gives_the_same_numbers(embedded, tmp_p
 
 
 def test_the_cache_can_be_switched_off(tmp_path, monkeypatch):
-    from engine import demo_cache
+    from kpi import demo_cache
 
     monkeypatch.setenv("KPI_NO_CACHE", "1")
     assert demo_cache.cache_file(1) is None

@@ -1,4 +1,4 @@
-"""Loading the council's extracts (engine/extracts.py): formats, date forms, and every kind of bad input
+"""Loading the council's extracts (kpi/extracts.py): formats, date forms, and every kind of bad input
 reported with file, row, column and value, all in one run, with nothing computed."""
 
 import duckdb
@@ -106,7 +106,7 @@ def test_a_corrupt_file_is_reported(kpi, extracts):
     ("1/9/2017", "2017-09-01"),
 ])
 def test_date_forms(text, expected):
-    from engine.extracts import parse_expression
+    from kpi.extracts import parse_expression
 
     con = duckdb.connect()
     con.execute("CREATE TABLE t (d VARCHAR)")
@@ -118,7 +118,7 @@ def test_date_forms(text, expected):
     ("Y", True), ("n", False), ("1", True), ("0", False), ("true", True), ("FALSE", False), ("", None),
 ])
 def test_boolean_forms(text, expected):
-    from engine.extracts import parse_expression
+    from kpi.extracts import parse_expression
 
     con = duckdb.connect()
     con.execute("CREATE TABLE t (b VARCHAR)")
@@ -127,9 +127,9 @@ def test_boolean_forms(text, expected):
 
 
 def test_loading_reports_progress_per_table(extracts):
-    from engine import pipeline
-    from engine.config import open_project
-    from engine.periods import parse_period
+    from kpi import pipeline
+    from kpi.config import open_project
+    from kpi.periods import parse_period
 
     project = open_project(FIXTURE_PROJECT)
     definitions = pipeline.load_definitions(project)

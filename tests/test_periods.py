@@ -1,4 +1,4 @@
-"""Windows, financial years and scorecard months (engine/periods.py), over many months with hypothesis."""
+"""Windows, financial years and scorecard months (kpi/periods.py), over many months with hypothesis."""
 
 from datetime import date, timedelta
 
@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from engine.periods import (
+from kpi.periods import (
     PeriodError, add_months, fy_label, fy_start, is_reported, last_day, parse_period, previous_reported,
     scorecard_months, window,
 )

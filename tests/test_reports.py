@@ -9,7 +9,7 @@ import subprocess
 import polars as pl
 import pytest
 
-from engine.assess import display
+from kpi.assess import display
 from tests.conftest import FIXTURE_EXTRACTS, FIXTURE_PROJECT
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -99,7 +99,7 @@ def test_xlsx_holds_the_numbers_as_numbers(reports):
 
 
 def test_xlsx_uses_the_display_rule_as_its_number_format():
-    from engine.render_xlsx import NUMBER_FORMAT
+    from kpi.render_xlsx import NUMBER_FORMAT
 
     assert NUMBER_FORMAT == "[=0]0;[<=10]0.0;#,##0"
 

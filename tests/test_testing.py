@@ -1,10 +1,10 @@
-"""How `kpi test` compares expected with actual numbers (engine/testing.py)."""
+"""How `kpi test` compares expected with actual numbers (kpi/testing.py)."""
 
 import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from engine.testing import matches
+from kpi.testing import matches
 
 
 @pytest.mark.parametrize("expected, actual, result", [

@@ -12,9 +12,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from engine.atomic import write_atomically
-from engine.assess import STATUS_TEXT, SUPPRESSED_TEXT, TREND_SYMBOL, IndicatorResult, MonthResult, Scorecard, display
-from engine.periods import format_period
+from kpi.atomic import write_atomically
+from kpi.assess import STATUS_TEXT, SUPPRESSED_TEXT, TREND_SYMBOL, IndicatorResult, MonthResult, Scorecard, display
+from kpi.periods import format_period
 
 BENCHMARK_AREAS = ("england", "region", "statistical_neighbours")
 TEXT_FORMATS = ("table", "csv", "json")
@@ -229,7 +229,7 @@ def write_scorecard(scorecard: Scorecard, fmt: str, path: Path) -> None:
         write_atomically(path, lambda p: pq.write_table(parquet_table(scorecard), p))
         return
     if fmt == "xlsx":
-        from engine.render_xlsx import write_xlsx
+        from kpi.render_xlsx import write_xlsx
 
         write_atomically(path, lambda p: write_xlsx(scorecard, p))
         return
@@ -240,7 +240,7 @@ def write_scorecard(scorecard: Scorecard, fmt: str, path: Path) -> None:
 def render(scorecard: Scorecard, fmt: str) -> str:
     """The scorecard as text in one of the text formats (html included)."""
     if fmt == "html":
-        from engine.render_html import render_html
+        from kpi.render_html import render_html
 
         return render_html(scorecard)
     return {"table": render_table, "csv": render_csv, "json": render_json}[fmt](scorecard)

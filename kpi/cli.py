@@ -11,9 +11,9 @@ from typing import Optional
 
 import typer
 
-from engine.config import open_project
-from engine.issues import Issue, KpiError
-from engine.periods import PeriodError, format_period, parse_period
+from kpi.config import open_project
+from kpi.issues import Issue, KpiError
+from kpi.periods import PeriodError, format_period, parse_period
 
 app = typer.Typer(
     help="kpi: compute, test and validate children's social care KPIs from case-record extracts.",
@@ -67,7 +67,7 @@ def compute(
 
       kpi compute --period 2017-09 --by team --format csv
     """
-    from engine import pipeline, render
+    from kpi import pipeline, render
 
     month = _period(period)
     try:
@@ -107,7 +107,7 @@ def _progress():
 
 
 def _choose_format(fmt: str | None, output: Path | None) -> str:
-    from engine.render import FORMATS
+    from kpi.render import FORMATS
 
     if fmt is None:
         if output is not None and output.suffix.lstrip(".") in FORMATS:
@@ -136,8 +136,8 @@ def validate(
 
       kpi validate --data extracts/ --period 2017-09
     """
-    from engine import pipeline
-    from engine.validate import check_data, validate as run_validation
+    from kpi import pipeline
+    from kpi.validate import check_data, validate as run_validation
 
     if output_format not in ("text", "json", "github"):
         typer.echo("error: --output-format must be text, json or github", err=True)
@@ -194,8 +194,8 @@ def test_command(
 
       kpi test "CSC 038" "CSC 2*"
     """
-    from engine import pipeline
-    from engine.testing import run_cases
+    from kpi import pipeline
+    from kpi.testing import run_cases
 
     try:
         proj = open_project(project)
@@ -235,7 +235,7 @@ def list_command(project: Optional[Path] = ProjectOption) -> None:
 
       kpi list
     """
-    from engine import pipeline
+    from kpi import pipeline
 
     try:
         definitions = pipeline.load_definitions(open_project(project))
@@ -264,8 +264,8 @@ def explain(
 
       kpi explain "CSC 038" --period 2017-09
     """
-    from engine import pipeline
-    from engine.plan import plan_scorecard
+    from kpi import pipeline
+    from kpi.plan import plan_scorecard
 
     month = _period(period)
     try:
@@ -310,7 +310,7 @@ def drill(
 
       kpi drill "CSC 182" --period 2017-09 --format csv > children_on_a_plan.csv
     """
-    from engine import pipeline, render
+    from kpi import pipeline, render
 
     month = _period(period)
     try:
@@ -348,7 +348,7 @@ def check_data(
     """
     from datetime import date as date_type
 
-    from engine import pipeline
+    from kpi import pipeline
 
     try:
         proj = open_project(project)
@@ -393,7 +393,7 @@ def demo(
     if fmt not in ("csv", "parquet"):
         typer.echo("error: --format must be csv or parquet", err=True)
         raise typer.Exit(2)
-    from engine import demo as demo_council
+    from kpi import demo as demo_council
 
     tables = demo_council.generate(scale=scale)
     demo_council.write_extracts(tables, out, fmt)

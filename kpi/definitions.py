@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping
 
 if TYPE_CHECKING:  # only for the annotation: extracts.py does not need definitions
-    from engine.extracts import Table
-    from engine.issues import Issue
+    from kpi.extracts import Table
+    from kpi.issues import Issue
 
 
 @dataclass(frozen=True)

@@ -10,14 +10,14 @@ from typing import Iterable
 
 import duckdb
 
-from engine import database
-from engine.definitions import Definitions, Indicator, Sql
-from engine.issues import Issue
-from engine.assess import Scorecard
-from engine.periods import format_period
-from engine.plan import period_rows
-from engine.run import NUMERIC_TYPES
-from engine.sqlcheck import describe_error, locate, referenced_names, select_problem, view_body
+from kpi import database
+from kpi.definitions import Definitions, Indicator, Sql
+from kpi.issues import Issue
+from kpi.assess import Scorecard
+from kpi.periods import format_period
+from kpi.plan import period_rows
+from kpi.run import NUMERIC_TYPES
+from kpi.sqlcheck import describe_error, locate, referenced_names, select_problem, view_body
 
 def validate(definitions: Definitions) -> list[Issue]:
     """All problems of a project's definitions; a stage runs only on what passed the one before."""

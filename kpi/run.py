@@ -13,11 +13,11 @@ from typing import Mapping
 
 import duckdb
 
-from engine.database import columns_of, install_period, wrap
-from engine.definitions import Sql
-from engine.extracts import quote
-from engine.plan import IndicatorPlan, Plan
-from engine.sqlcheck import describe_error, locate
+from kpi.database import columns_of, install_period, wrap
+from kpi.definitions import Sql
+from kpi.extracts import quote
+from kpi.plan import IndicatorPlan, Plan
+from kpi.sqlcheck import describe_error, locate
 
 NUMERIC_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER",
                  "UBIGINT", "UHUGEINT", "FLOAT", "DOUBLE", "DECIMAL")

@@ -11,10 +11,10 @@ from datetime import date
 
 import duckdb
 
-from engine.database import columns_of, install_period, wrap
-from engine.extracts import quote
-from engine.issues import KpiError
-from engine.plan import IndicatorPlan
+from kpi.database import columns_of, install_period, wrap
+from kpi.extracts import quote
+from kpi.issues import KpiError
+from kpi.plan import IndicatorPlan
 
 PARTS = ("numerator", "denominator", "excluded")
 

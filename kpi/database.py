@@ -14,12 +14,12 @@ from typing import Iterable, Mapping
 
 import duckdb
 
-from engine.calendar import CALENDAR_FIRST_YEAR, CALENDAR_LAST_YEAR, calendar_sql, non_working_days
-from engine.definitions import QueryFile, SharedDefinition
-from engine.extracts import Table, create_empty_table
-from engine.issues import Issue
-from engine.periods import PERIOD_COLUMNS
-from engine.sqlcheck import describe_error, locate, query_file_statement
+from kpi.calendar import CALENDAR_FIRST_YEAR, CALENDAR_LAST_YEAR, calendar_sql, non_working_days
+from kpi.definitions import QueryFile, SharedDefinition
+from kpi.extracts import Table, create_empty_table
+from kpi.issues import Issue
+from kpi.periods import PERIOD_COLUMNS
+from kpi.sqlcheck import describe_error, locate, query_file_statement
 
 
 

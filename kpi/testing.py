@@ -13,13 +13,13 @@ from typing import Iterable, Mapping
 
 import duckdb
 
-from engine import database
-from engine.assess import compute_value
-from engine.definitions import Indicator, SharedDefinition, TestCase
-from engine.extracts import Table, load_rows, quote
-from engine.issues import Issue
-from engine.plan import plan_indicator
-from engine.run import run_indicator
+from kpi import database
+from kpi.assess import compute_value
+from kpi.definitions import Indicator, SharedDefinition, TestCase
+from kpi.extracts import Table, load_rows, quote
+from kpi.issues import Issue
+from kpi.plan import plan_indicator
+from kpi.run import run_indicator
 
 
 @dataclass(frozen=True)

@@ -18,11 +18,11 @@ import duckdb
 import jsonschema
 import yaml
 
-from engine.config import Project, bundled_root
-from engine.definitions import Indicator, QueryFile, Sql, TestCase
-from engine.issues import Issue, display_path
-from engine.periods import PeriodError, parse_period
-from engine.sqlcheck import first_line, locate
+from kpi.config import Project, bundled_root
+from kpi.definitions import Indicator, QueryFile, Sql, TestCase
+from kpi.issues import Issue, display_path
+from kpi.periods import PeriodError, parse_period
+from kpi.sqlcheck import first_line, locate
 
 SQL_KEYS = ("numerator", "denominator")
 

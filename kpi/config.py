@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from engine.issues import KpiError, display_path
+from kpi.issues import KpiError, display_path
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 

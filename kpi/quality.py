@@ -12,7 +12,7 @@ from typing import Mapping
 
 import duckdb
 
-from engine.extracts import Table, quote
+from kpi.extracts import Table, quote
 
 EXAMPLES = 3
 

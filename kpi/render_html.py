@@ -12,8 +12,8 @@ import json
 from datetime import datetime
 from html import escape
 
-from engine.assess import STATUS_TEXT, SUPPRESSED_TEXT, TREND_SYMBOL, IndicatorResult, Scorecard, display
-from engine.periods import format_period
+from kpi.assess import STATUS_TEXT, SUPPRESSED_TEXT, TREND_SYMBOL, IndicatorResult, Scorecard, display
+from kpi.periods import format_period
 
 UNIT_LABEL = {"percent": "%", "count": "Num", "rate_per_10000": "Per 10,000 pop"}
 POLARITY_LABEL = {"bigger": "Bigger", "smaller": "Smaller", "none": "None"}

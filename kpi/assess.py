@@ -12,10 +12,10 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Mapping
 
-from engine.definitions import Indicator
-from engine.periods import is_reported, previous_reported
-from engine.plan import IndicatorPlan, Plan
-from engine.run import Counts
+from kpi.definitions import Indicator
+from kpi.periods import is_reported, previous_reported
+from kpi.plan import IndicatorPlan, Plan
+from kpi.run import Counts
 
 SUPPRESSED_TEXT = "Suppressed due to low numbers"
 SCALE = {"percent": 100.0, "rate_per_10000": 10_000.0}

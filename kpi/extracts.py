@@ -16,7 +16,7 @@ from typing import Any, Iterable, Mapping
 import duckdb
 import yaml
 
-from engine.issues import Issue, KpiError, display_path
+from kpi.issues import Issue, KpiError, display_path
 
 SQL_TYPES = {
     "text": "VARCHAR",

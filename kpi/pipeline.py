@@ -14,15 +14,15 @@ from typing import Callable, Iterable, Mapping
 
 import duckdb
 
-from engine import database
-from engine.assess import Scorecard, assess
-from engine.config import Project
-from engine.definitions import Definitions, Indicator
-from engine.extracts import Table, find_sources, load_table, table_definitions
-from engine.issues import Issue, KpiError, display_path
-from engine.load import load_indicators, load_query_files
-from engine.plan import Plan, materialisable_views, plan_scorecard
-from engine.run import run_plan
+from kpi import database
+from kpi.assess import Scorecard, assess
+from kpi.config import Project
+from kpi.definitions import Definitions, Indicator
+from kpi.extracts import Table, find_sources, load_table, table_definitions
+from kpi.issues import Issue, KpiError, display_path
+from kpi.load import load_indicators, load_query_files
+from kpi.plan import Plan, materialisable_views, plan_scorecard
+from kpi.run import run_plan
 
 REFERENCE_TABLES = ("ref_benchmarks",)
 DEMO_AUTHORITY, DEMO_REGION = "Demo Council", "North East"
@@ -82,12 +82,12 @@ def open_database(
 
 def _load_demo(con: duckdb.DuckDBPyConnection, tables: Mapping[str, Table], scale: int) -> None:
     """The demo council: from the cache when this version of it was generated before (demo_cache.py)."""
-    from engine import demo_cache
+    from kpi import demo_cache
 
     cached = demo_cache.cache_file(scale)
     if cached is not None and demo_cache.load(con, cached, tables):
         return
-    from engine import demo  # imports numpy and polars: only when generating
+    from kpi import demo  # imports numpy and polars: only when generating
 
     frames = {name: frame for name, frame in demo.generate(scale=scale).items() if name in tables}
     for name, frame in frames.items():
@@ -156,10 +156,10 @@ def drill_rows(
     data: Path | None = None, allow_suppressed: bool = False,
 ):
     """The rows behind one indicator's number for one month (see drill.py); refuses a suppressed number."""
-    from engine.assess import month_result
-    from engine.drill import drill
-    from engine.plan import plan_indicator
-    from engine.run import run_indicator
+    from kpi.assess import month_result
+    from kpi.drill import drill
+    from kpi.plan import plan_indicator
+    from kpi.run import run_indicator
 
     config = project.config
     plan = plan_indicator(indicator, [month], list(definitions.shared), definitions.tables, config.fy_start_month)
@@ -180,12 +180,12 @@ def drill_rows(
 
 def check_data(definitions: Definitions, data: Path | None, extract_date: date | None = None, scale: int = 1):
     """Data-quality findings of the extracts in `data` (or the demo council's), keys not enforced."""
-    from engine.quality import check_tables
+    from kpi.quality import check_tables
 
     con = database.connect()
     try:
         if data is None:
-            from engine import demo
+            from kpi import demo
 
             _load_demo(con, definitions.tables, scale)
             present = set(definitions.tables)

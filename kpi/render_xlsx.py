@@ -10,8 +10,8 @@ from pathlib import Path
 
 import xlsxwriter
 
-from engine.assess import STATUS_TEXT, SUPPRESSED_TEXT, TREND_SYMBOL, Scorecard
-from engine.render_html import COLLECTED_LABEL, POLARITY_LABEL, TREND_TEXT, UNIT_LABEL
+from kpi.assess import STATUS_TEXT, SUPPRESSED_TEXT, TREND_SYMBOL, Scorecard
+from kpi.render_html import COLLECTED_LABEL, POLARITY_LABEL, TREND_TEXT, UNIT_LABEL
 
 # Excel's own form of the display rule: 0 → 0; up to 10 one decimal; above that whole, with separators.
 NUMBER_FORMAT = "[=0]0;[<=10]0.0;#,##0"

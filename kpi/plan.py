@@ -13,11 +13,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Iterable, Mapping
 
-from engine.definitions import Indicator, SharedDefinition, Sql
-from engine.periods import (
+from kpi.definitions import Indicator, SharedDefinition, Sql
+from kpi.periods import (
     PERIOD_COLUMNS, ScorecardMonths, fy_end, fy_start, last_day, quarter_end, quarter_start, scorecard_months, window,
 )
-from engine.sqlcheck import parse_all, referenced_names, view_body
+from kpi.sqlcheck import parse_all, referenced_names, view_body
 
 DEFAULT_DENOMINATOR_FILE = Path(__file__).parent / "sql" / "default_rate_denominator.sql"
 

@@ -17,10 +17,10 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from engine.atomic import write_atomically
-from engine.calendar import bank_holidays
-from engine.config import bundled_root
-from engine.extracts import table_definitions
+from kpi.atomic import write_atomically
+from kpi.calendar import bank_holidays
+from kpi.config import bundled_root
+from kpi.extracts import table_definitions
 
 # --- Dates ---------------------------------------------------------------------------------------------
 
