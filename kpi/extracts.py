@@ -8,14 +8,15 @@ in one run. Nothing here knows about indicators beyond the names of the tables t
 from __future__ import annotations
 
 import difflib
+import json
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 import duckdb
-import yaml
 
+from kpi import yamldoc
 from kpi.issues import Issue, KpiError, display_path
 
 SQL_TYPES = {
@@ -66,11 +67,27 @@ class Table:
 
 @lru_cache(maxsize=4)
 def table_definitions(schemas_dir: Path) -> Mapping[str, Table]:
-    """The extract tables defined in schemas/extracts.yaml, by name."""
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when PyYAML has it: much faster
-    raw = yaml.load((schemas_dir / "extracts.yaml").read_text(encoding="utf-8"), Loader=loader)
+    """The extract tables defined in schemas/extracts.yaml, by name.
+
+    The file is checked against schemas/extracts.schema.json and for names that must agree (a key,
+    a reference or a period naming a column the table has); any problem is a KpiError naming its line.
+    """
+    path = schemas_dir / "extracts.yaml"
+    shown = display_path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise KpiError(f"cannot read {shown}: {error}") from None
+    document, issues = yamldoc.parse(text, shown)
+    if document is not None:
+        schema = json.loads((bundled_schemas() / "extracts.schema.json").read_text(encoding="utf-8"))
+        issues.extend(yamldoc.schema_issues(document, schema, shown, "schemas/extracts.schema.json"))
+    if not issues:
+        issues.extend(_naming_issues(document, shown))
+    if issues:
+        raise KpiError(f"{shown} does not define the extract tables properly", issues)
     tables = {}
-    for name, spec in raw["tables"].items():
+    for name, spec in document.data["tables"].items():
         columns = []
         for column, kind in spec["columns"].items():
             if isinstance(kind, dict):
@@ -84,6 +101,43 @@ def table_definitions(schemas_dir: Path) -> Mapping[str, Table]:
             references, tuple(tuple(pair) for pair in spec.get("periods") or ()),
         )
     return tables
+
+
+def bundled_schemas() -> Path:
+    """The schemas shipped with the engine (a project's own extracts.yaml is checked against these)."""
+    from kpi.config import bundled_root
+
+    return bundled_root() / "schemas"
+
+
+def _naming_issues(document: yamldoc.Document, shown: str) -> list[Issue]:
+    """Keys, references and periods that name a column or table extracts.yaml does not define."""
+    tables = document.data["tables"]
+    issues = []
+
+    def issue(path: tuple, message: str, hint: str) -> None:
+        line, column = yamldoc.nearest(document.positions, ("__value__",) + path)
+        issues.append(Issue("extracts-name", message, shown, line, column, hint=hint))
+
+    for name, spec in tables.items():
+        columns = spec["columns"]
+        keys = spec["key"] if isinstance(spec["key"], list) else [spec["key"]]
+        for key in keys:
+            if key not in columns:
+                issue(("tables", name, "key"), f"table {name}: its key `{key}` is not one of its columns", "add the column or correct the key")
+        for column, target in (spec.get("references") or {}).items():
+            if column not in columns:
+                issue(("tables", name, "references", column), f"table {name}: the reference from `{column}` names a column it does not have", "correct the column name")
+            other, other_column = target.split(".")
+            if other not in tables or other_column not in tables[other]["columns"]:
+                issue(("tables", name, "references", column), f"table {name}: `{column}` refers to {target}, which is not defined", "name a table and column defined in this file")
+        for index, pair in enumerate(spec.get("periods") or []):
+            for column in pair:
+                kind = columns.get(column)
+                kind = kind.get("type") if isinstance(kind, dict) else kind
+                if kind not in ("date", "timestamp"):
+                    issue(("tables", name, "periods", index), f"table {name}: the period column `{column}` is not a date or timestamp column of the table", "name two date columns: the start and the end")
+    return issues
 
 
 def quote(name: str) -> str:

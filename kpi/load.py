@@ -6,18 +6,15 @@ definitions. Rules across files and the SQL itself are checked in validate.py.
 
 from __future__ import annotations
 
-import difflib
 import json
-from datetime import date, datetime
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
 
 import duckdb
-import jsonschema
-import yaml
 
+from kpi import yamldoc
 from kpi.config import Project, bundled_root
 from kpi.definitions import Indicator, QueryFile, Sql, TestCase
 from kpi.issues import Issue, display_path
@@ -28,9 +25,9 @@ SQL_KEYS = ("numerator", "denominator")
 
 
 @lru_cache(maxsize=4)
-def indicator_schema(schemas_dir: Path) -> dict:
-    """The JSON Schema of an indicator file (the single source of the file format)."""
-    return json.loads((schemas_dir / "indicator.schema.json").read_text(encoding="utf-8"))
+def indicator_schema() -> dict:
+    """The JSON Schema of an indicator file (the single source of the file format: the engine's, in every project)."""
+    return json.loads((bundled_root() / "schemas" / "indicator.schema.json").read_text(encoding="utf-8"))
 
 
 def indicator_paths(project: Project, paths: list[Path] | None = None) -> list[Path]:
@@ -50,7 +47,7 @@ def load_indicators(project: Project, paths: list[Path] | None = None) -> tuple[
     """Every indicator file that loads cleanly, and the issues of those that do not."""
     indicators: list[Indicator] = []
     issues: list[Issue] = []
-    schema = indicator_schema(project.schemas_dir)
+    schema = indicator_schema()
     for path in indicator_paths(project, paths):
         indicator, file_issues = load_indicator_file(path, schema)
         issues.extend(file_issues)
@@ -66,151 +63,16 @@ def load_indicator_file(path: Path, schema: dict) -> tuple[Indicator | None, lis
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         return None, [Issue("unreadable-file", f"cannot read the file: {error}", shown)]
-    try:
-        node, data = _parse_yaml(text)
-    except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        problem = error.problem or str(error)
-        return None, [
-            Issue(
-                "yaml-syntax",
-                f"the file is not valid YAML: {problem}",
-                shown,
-                mark.line + 1 if mark else None,
-                mark.column + 1 if mark else None,
-                hint="check the indentation and quoting on this line or the one before",
-            )
-        ]
-    if not isinstance(data, dict) or node is None:
+    document, issues = yamldoc.parse(text, shown)
+    if document is None:
+        return None, issues
+    if not isinstance(document.data, dict):
         return None, [Issue("not-a-mapping", "an indicator file must be a mapping of keys (id:, title:, ...)", shown, 1, 1)]
-
-    positions: dict[tuple, tuple[int, int]] = {}
-    styles: dict[tuple, str | None] = {}
-    issues = _walk(node, (), positions, styles, shown)
-    issues.extend(_schema_issues(_plain(data), schema, positions, shown))
+    issues.extend(yamldoc.schema_issues(document, schema, shown, "schemas/indicator.schema.json"))
     if any(issue.level == "error" for issue in issues):
         return None, issues
+    data, positions, styles = document.data, document.positions, document.styles
     return _build(path, data, positions, styles, shown), issues
-
-
-# libyaml's parser when PyYAML was built with it: the same results, several times faster.
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-def _parse_yaml(text: str) -> tuple[yaml.Node | None, Any]:
-    """The node tree (with positions) and the values built from it, in one parse."""
-    loader = _Loader(text)
-    try:
-        node = loader.get_single_node()
-        return node, (loader.construct_document(node) if node is not None else None)
-    finally:
-        loader.dispose()
-
-
-def _walk(node: yaml.Node, path: tuple, positions: dict, styles: dict, shown: str) -> list[Issue]:
-    """Record the (line, column) of every key and item; report duplicate keys, which YAML silently merges."""
-    issues: list[Issue] = []
-    positions[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
-    if isinstance(node, yaml.MappingNode):
-        seen: set = set()
-        for key_node, value_node in node.value:
-            key = key_node.value
-            if key in seen:
-                issues.append(
-                    Issue(
-                        "duplicate-key",
-                        f"key `{'.'.join(map(str, path + (key,)))}` is given twice",
-                        shown,
-                        key_node.start_mark.line + 1,
-                        key_node.start_mark.column + 1,
-                        hint="keep one of them",
-                    )
-                )
-            seen.add(key)
-            issues.extend(_walk(value_node, path + (key,), positions, styles, shown))
-            positions[path + (key,)] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
-            if isinstance(value_node, yaml.ScalarNode):
-                styles[path + (key,)] = value_node.style
-                positions[("__value__",) + path + (key,)] = (
-                    value_node.start_mark.line + 1,
-                    value_node.start_mark.column + 1,
-                )
-    elif isinstance(node, yaml.SequenceNode):
-        for index, item in enumerate(node.value):
-            issues.extend(_walk(item, path + (index,), positions, styles, shown))
-    return issues
-
-
-def _plain(value: Any) -> Any:
-    """YAML values as JSON would have them (dates become ISO text), for the JSON Schema check."""
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    if isinstance(value, (date, datetime)):
-        return value.isoformat()
-    return value
-
-
-@lru_cache(maxsize=4)
-def _validator(schema_text: str) -> jsonschema.Draft202012Validator:
-    return jsonschema.Draft202012Validator(json.loads(schema_text))
-
-
-def _schema_issues(data: dict, schema: dict, positions: dict, shown: str) -> list[Issue]:
-    validator = _validator(json.dumps(schema, sort_keys=True))
-    issues = []
-    for error in validator.iter_errors(data):
-        path = tuple(error.absolute_path)
-        message, hint, at = _describe(error, schema, path)
-        line, column = _nearest(positions, at)
-        issues.append(Issue("schema", message, shown, line, column, hint=hint))
-    return sorted(issues, key=lambda i: (i.line or 0, i.column or 0))
-
-
-def _describe(error: jsonschema.ValidationError, schema: dict, path: tuple) -> tuple[str, str | None, tuple]:
-    """A message in the user's terms for one JSON Schema error, the hint, and the key path to point at."""
-    where = ".".join(str(p) for p in path)
-    subschema = error.schema if isinstance(error.schema, dict) else {}
-    if error.validator == "additionalProperties":
-        known = sorted(subschema.get("properties", {}))
-        extras = sorted(set(error.instance) - set(known))
-        key = extras[0] if extras else "?"
-        close = difflib.get_close_matches(key, known, n=1)
-        hint = f"did you mean `{close[0]}`?" if close else f"the keys allowed here are: {', '.join(known)}"
-        return f"unknown key `{'.'.join([*map(str, path), key])}`", hint, path + (key,)
-    if error.validator == "required":
-        missing = error.message.split("'")[1] if "'" in error.message else error.message
-        return f"missing required key `{'.'.join([*map(str, path), missing])}`", "add it: see schemas/indicator.schema.json", path
-    if error.validator == "enum":
-        options = ", ".join(map(str, error.validator_value))
-        close = difflib.get_close_matches(str(error.instance), [str(o) for o in error.validator_value], n=1)
-        hint = f"did you mean `{close[0]}`?" if close else f"one of: {options}"
-        return f"`{where}` is {error.instance!r}, which is not one of {options}", hint, ("__value__",) + path
-    if error.validator == "type":
-        expected = error.validator_value if isinstance(error.validator_value, str) else " or ".join(error.validator_value)
-        return f"`{where}` must be {_article(expected)}, not {error.instance!r}", None, ("__value__",) + path
-    if error.validator == "pattern":
-        example = {"id": "e.g. `CSC 038` or `CSC 004s`", "period": "e.g. `2017-09`"}.get(str(path[-1]) if path else "", "")
-        return f"`{where}` is {error.instance!r}, which is not in the expected form", f"write it {example}".strip(), ("__value__",) + path
-    text = error.message[0].lower() + error.message[1:]
-    return f"`{where or 'the file'}`: {text}", None, ("__value__",) + path
-
-
-def _article(kind: str) -> str:
-    return {"number": "a number", "string": "a text", "integer": "a whole number", "array": "a list",
-            "object": "a mapping", "boolean": "true or false"}.get(kind, kind)
-
-
-def _nearest(positions: dict, path: tuple) -> tuple[int, int]:
-    """The position of `path`, or of the nearest key above it (a value's position falls back to its key's)."""
-    if path[:1] == ("__value__",):
-        if path in positions:
-            return positions[path]
-        path = path[1:]
-    while path and path not in positions:
-        path = path[:-1]
-    return positions.get(path, (1, 1))
 
 
 def _sql(data: dict, key: str, positions: dict, styles: dict, shown: str) -> Sql | None:
@@ -255,7 +117,7 @@ def _test_case(case: dict, index: int, positions: dict) -> TestCase:
     except PeriodError:  # the schema's pattern has already reported it
         period = date(1900, 1, 1)
     given = {
-        table: tuple(MappingProxyType(_plain(row)) for row in rows or [])
+        table: tuple(MappingProxyType(yamldoc.plain(row)) for row in rows or [])
         for table, rows in (case.get("given") or {}).items()
     }
     return TestCase(
