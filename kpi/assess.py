@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 from typing import Mapping
 
 from kpi.definitions import Indicator
@@ -40,7 +40,10 @@ def rounded(value: float) -> Decimal:
     if exact == 0:
         return Decimal(0)
     places = Decimal("0.1") if abs(exact) <= 10 else Decimal("1")
-    return exact.quantize(places, rounding=ROUND_HALF_UP)
+    # Enough digits for any finite float (up to 309 before the point): quantize never overflows.
+    with localcontext() as context:
+        context.prec = 400
+        return exact.quantize(places, rounding=ROUND_HALF_UP)
 
 
 def display(value: float | None) -> str:

@@ -11,8 +11,7 @@ from functools import lru_cache
 
 import holidays
 
-CALENDAR_FIRST_YEAR = 1995
-CALENDAR_LAST_YEAR = 2045
+from kpi.periods import CALENDAR_FIRST_YEAR, CALENDAR_LAST_YEAR
 
 
 def non_working_days(first_year: int, last_year: int, closure_days: tuple[date, ...] = ()) -> frozenset[date]:

@@ -25,12 +25,22 @@ class PeriodError(ValueError):
     """A reporting period that cannot be read."""
 
 
+# The years the working-day calendar (ref_calendar) covers, and the reporting months within them: a
+# scorecard looks back three financial years from its month, and windows reach into the next year.
+CALENDAR_FIRST_YEAR, CALENDAR_LAST_YEAR = 1995, 2045
+FIRST_YEAR, LAST_YEAR = CALENDAR_FIRST_YEAR + 3, CALENDAR_LAST_YEAR - 1
+
+
 def parse_period(text: str) -> date:
     """`2017-09` → date(2017, 9, 1)."""
     match = _PERIOD.match(text.strip())
     if not match or not 1 <= int(match.group(2)) <= 12:
         raise PeriodError(f"period {text!r} is not a month: write it as YYYY-MM, e.g. 2017-09")
-    return date(int(match.group(1)), int(match.group(2)), 1)
+    year = int(match.group(1))
+    # The working-day calendar covers these years, and a scorecard looks back three years from its month.
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise PeriodError(f"period {text!r} is outside the years kpi can compute ({FIRST_YEAR} to {LAST_YEAR}): check the year")
+    return date(year, int(match.group(2)), 1)
 
 
 def format_period(month: date) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import fnmatch
 import time
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Callable, Iterable, Mapping
@@ -22,7 +23,7 @@ from kpi.extracts import Table, find_sources, load_table, table_definitions
 from kpi.issues import Issue, KpiError, display_path
 from kpi.load import load_indicators, load_query_files
 from kpi.plan import Plan, materialisable_views, plan_scorecard
-from kpi.run import run_plan
+from kpi.run import Counts, run_plan
 
 REFERENCE_TABLES = ("ref_benchmarks",)
 DEMO_AUTHORITY, DEMO_REGION = "Demo Council", "North East"
@@ -132,19 +133,59 @@ def read_benchmarks(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, float
     return found
 
 
+def definition_errors(definitions: Definitions, indicators: Iterable[Indicator]) -> dict[str, str]:
+    """What `kpi validate` would refuse in the indicators about to be computed, by id (SPEC §9).
+
+    A project whose files do not load, or where two files share an id, cannot be computed at all: that
+    is a KpiError (exit 2), since which file is the real indicator is unknown. Any other fault of one
+    indicator (a percent without a denominator, a statement that is not a SELECT, a CTE that hides
+    `period`) is that indicator's error, shown in its row while the others compute.
+    """
+    from kpi.sqlcheck import select_problem, shadowing_problem
+    from kpi.validate import check_rules
+
+    errors = [i for i in definitions.issues if i.level == "error"]
+    if errors:
+        raise KpiError("some definitions do not load: run `kpi validate`", errors)
+    rules = [i for i in check_rules(definitions.indicators, definitions) if i.level == "error"]
+    duplicates = [i for i in rules if i.code in ("duplicate-id", "duplicate-view", "view-cycle", "shadowing-view")]
+    if duplicates:
+        raise KpiError("the definitions contradict each other: run `kpi validate`", duplicates)
+    by_file: dict[str, list[Issue]] = {}
+    for issue in rules:
+        by_file.setdefault(issue.file or "", []).append(issue)
+    found: dict[str, str] = {}
+    for indicator in indicators:
+        problems = [f"{i.message} ({i.location()})" for i in by_file.get(indicator.numerator.file, [])]
+        for part in ("numerator", "denominator"):
+            sql = getattr(indicator, part)
+            problem = sql is not None and (select_problem(sql.text, part) or shadowing_problem(sql.text, part))
+            if problem:
+                problems.append(f"{problem} ({sql.file}:{sql.line})")
+        if problems:
+            found[indicator.id] = "not computed, as `kpi validate` refuses it: " + "; ".join(problems)
+    return found
+
+
 def compute(
     project: Project, definitions: Definitions, indicators: tuple[Indicator, ...], period: date,
     data: Path | None = None, scale: int = 1, by: str | None = None, progress: Callable[[str], None] | None = None,
 ) -> Scorecard:
-    """The scorecard of `indicators` for the month `period`; broken down by the column `by`, if given."""
+    """The scorecard of `indicators` for the month `period`; broken down by the column `by`, if given.
+
+    Indicators `kpi validate` would refuse are not run: each carries its fault as its row's error.
+    """
     config = project.config
+    refused = definition_errors(definitions, indicators)
     plan = plan_scorecard(indicators, period, list(definitions.shared), definitions.tables, config.fy_start_month)
-    con = open_database(definitions, plan, data, config.closure_days, scale, progress)
+    runnable = replace(plan, indicators=tuple(p for p in plan.indicators if p.indicator.id not in refused))
+    con = open_database(definitions, runnable, data, config.closure_days, scale, progress)
     try:
-        counts = run_plan(con, plan, by, config.query_time_limit)
+        counts = run_plan(con, runnable, by, config.query_time_limit)
         benchmarks = read_benchmarks(con)
     finally:
         con.close()
+    counts.update({indicator_id: Counts(error=message) for indicator_id, message in refused.items()})
     # The demo council is a North East council, as the seed's was (its benchmarks are the seed's).
     authority = config.authority_name or (DEMO_AUTHORITY if data is None else "")
     region = config.region_name or (DEMO_REGION if data is None else "")

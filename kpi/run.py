@@ -6,6 +6,7 @@ One indicator's failure is kept in its result and does not stop the others. No r
 
 from __future__ import annotations
 
+import math
 import threading
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -76,6 +77,8 @@ def _run_together(con: duckdb.DuckDBPyConnection, plans: list[IndicatorPlan], ti
     except (duckdb.Error, QueryError, QueryTimeout):
         return None
     measured: dict[tuple[int, str], dict[date, float]] = {}
+    if any(value is not None and not math.isfinite(value) for *_, value in rows):
+        return None  # run alone, the indicator at fault names its month
     for number, part, month, value in rows:
         if month is not None:
             measured.setdefault((number, part), {})[_as_date(month)] = float(value) if value is not None else 0.0
@@ -156,6 +159,12 @@ def measure(
         line = locate(sql.text, error)
         where = f"{sql.file}:{sql.file_line(line)}" if line else sql.file
         raise QueryError(f"the {part} failed at {where}: {message}") from None
+    for month, _, value in rows:
+        if value is not None and not math.isfinite(value):
+            shown = f"{month:%Y-%m}" if month is not None else "a row without a month"
+            raise QueryError(f"the {part}'s `value` adds up to {value} in {shown}, not a number: "
+                             "look for a division by zero or an overflow in its `value` expression "
+                             "(nullif(x, 0) makes a zero divisor give no value)")
     return {(_as_date(month), grp): float(value) if value is not None else 0.0 for month, grp, value in rows if month is not None}
 
 

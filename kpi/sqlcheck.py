@@ -51,6 +51,11 @@ def query_file_statement(sql: str) -> tuple[str, str] | None:
 
 
 _NAMES: dict[str, frozenset[str]] = {}
+_CTES: dict[str, frozenset[str]] = {}
+
+# Relations the engine provides to every query: a query may not define its own under these names,
+# or the engine's would be hidden from it (a CTE named `period` computes the same rows for every month).
+ENGINE_RELATIONS = ("period", "ref_calendar")
 
 
 def referenced_names(sql: str) -> frozenset[str]:
@@ -58,6 +63,23 @@ def referenced_names(sql: str) -> frozenset[str]:
     if sql not in _NAMES:
         parse_all([sql])
     return _NAMES[sql]
+
+
+def cte_names(sql: str) -> frozenset[str]:
+    """The names of the common table expressions (`WITH name AS ...`) a SELECT defines, at any depth."""
+    if sql not in _CTES:
+        parse_all([sql])
+    return _CTES[sql]
+
+
+def shadowing_problem(sql: str, part: str) -> str | None:
+    """Why `sql` hides a relation the engine provides (a lower-case sentence), or None when it does not."""
+    hidden = sorted(cte_names(sql) & set(ENGINE_RELATIONS))
+    if not hidden:
+        return None
+    name = hidden[0]
+    return (f"the {part} defines its own `{name}` (WITH {name} AS ...), which hides the engine's `{name}`: "
+            "every month would count the same rows")
 
 
 def parse_all(sqls: list[str]) -> None:
@@ -69,8 +91,10 @@ def parse_all(sqls: list[str]) -> None:
     for sql, (text,) in zip(unparsed, rows):
         tree = json.loads(text)
         names: set[str] = set()
-        _collect({} if tree.get("error") else tree, names)
+        ctes: set[str] = set()
+        _collect({} if tree.get("error") else tree, names, ctes)
         _NAMES[sql] = frozenset(names)
+        _CTES[sql] = frozenset(ctes)
 
 
 @lru_cache(maxsize=1)
@@ -78,15 +102,18 @@ def _parser() -> duckdb.DuckDBPyConnection:
     return duckdb.connect()
 
 
-def _collect(node: object, names: set[str]) -> None:
+def _collect(node: object, names: set[str], ctes: set[str]) -> None:
     if isinstance(node, dict):
         if node.get("type") == "BASE_TABLE" and node.get("table_name"):
             names.add(str(node["table_name"]).lower())
+        cte_map = node.get("cte_map")
+        if isinstance(cte_map, dict):
+            ctes.update(str(entry.get("key", "")).lower() for entry in cte_map.get("map") or [])
         for value in node.values():
-            _collect(value, names)
+            _collect(value, names, ctes)
     elif isinstance(node, list):
         for value in node:
-            _collect(value, names)
+            _collect(value, names, ctes)
 
 
 def view_body(sql: str) -> str:

@@ -20,6 +20,7 @@ from kpi.extracts import Table, load_rows, quote
 from kpi.issues import Issue
 from kpi.plan import plan_indicator
 from kpi.run import run_indicator
+from kpi.sqlcheck import select_problem, shadowing_problem
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,12 @@ def _run_case(
     shared: list[SharedDefinition], first_month: int,
 ) -> CaseResult:
     origin = f"{indicator.numerator.file}:{case.line}"
+    # What `kpi compute` refuses to run, no case may pass (a CTE named `period` passes any one-month case).
+    for part in ("numerator", "denominator"):
+        sql = getattr(indicator, part)
+        refused = sql is not None and (select_problem(sql.text, part) or shadowing_problem(sql.text, part))
+        if refused:
+            return CaseResult(indicator, case, (), f"{refused} ({sql.file}:{sql.line})")
     for table in tables.values():
         con.execute(f"DELETE FROM {quote(table.name)}")
     problems = []

@@ -17,7 +17,7 @@ from kpi.assess import Scorecard
 from kpi.periods import format_period
 from kpi.plan import period_rows
 from kpi.run import NUMERIC_TYPES
-from kpi.sqlcheck import describe_error, locate, referenced_names, select_problem, view_body
+from kpi.sqlcheck import describe_error, locate, referenced_names, select_problem, shadowing_problem, view_body
 
 def validate(definitions: Definitions) -> list[Issue]:
     """All problems of a project's definitions; a stage runs only on what passed the one before."""
@@ -141,6 +141,9 @@ def check_query(con: duckdb.DuckDBPyConnection, sql: Sql, part: str) -> list[Iss
     problem = select_problem(sql.text, part)
     if problem:
         return [Issue("not-a-select", problem, sql.file, sql.line, hint="an indicator's SQL only reads: one SELECT, no other statement")]
+    problem = shadowing_problem(sql.text, part)
+    if problem:
+        return [Issue("shadowing-cte", problem, sql.file, sql.line, hint="give the WITH query another name")]
     try:
         columns = database.columns_of(con, sql.text)
     except duckdb.Error as error:
