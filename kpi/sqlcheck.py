@@ -30,9 +30,25 @@ def select_problem(sql: str, part: str) -> str | None:
     if len(statements) > 1:
         return f"the {part} holds {len(statements)} statements: write exactly one SELECT (no `;` between statements)"
     kind = statements[0].type.name
+    first_word = _first_word(sql)
+    if kind == "SELECT" and first_word not in _SELECT_STARTS:
+        kind = first_word.upper()  # some DuckDB releases parse `PRAGMA x` or `SHOW x` as a SELECT
     if kind != "SELECT":
         return f"the {part} is a {kind} statement: only a SELECT is allowed, which reads the extracts and changes nothing"
     return None
+
+
+# How a SELECT may begin: DuckDB also accepts `FROM t SELECT ...`, `VALUES ...` and a parenthesised query.
+_SELECT_STARTS = ("select", "with", "from", "values", "(", "table")
+
+
+def _first_word(sql: str) -> str:
+    """The statement's first keyword (or `(`), lower-cased, after comments and blank lines."""
+    text = re.sub(r"--[^\n]*|/\*.*?\*/", " ", sql, flags=re.DOTALL).lstrip()
+    if text.startswith("("):
+        return "("
+    match = re.match(r"[A-Za-z_]+", text)
+    return match.group(0).lower() if match else ""
 
 
 def query_file_statement(sql: str) -> tuple[str, str] | None:
