@@ -113,8 +113,6 @@ def compute(
     if output:
         render.write_scorecard(scorecard, fmt, output, proj.templates_dir)
         typer.echo(f"wrote {output}", err=True)
-    elif fmt in ("parquet", "xlsx"):
-        raise KpiError(f"{fmt} is binary: give --output FILE.{fmt}")
     else:
         _write(render.render(scorecard, fmt, proj.templates_dir, _screen()))
     failed = [r.indicator.id for r in scorecard.results if r.error]
@@ -131,7 +129,7 @@ def _progress():
 
 
 def _choose_format(fmt: str | None, output: Path | None) -> str:
-    from kpi.render import FORMATS
+    from kpi.render import FORMATS, TEXT_FORMATS
 
     if fmt is None:
         if output is not None and output.suffix.lstrip(".") in FORMATS:
@@ -139,6 +137,8 @@ def _choose_format(fmt: str | None, output: Path | None) -> str:
         return "table" if sys.stdout.isatty() else "csv"
     if fmt not in FORMATS:
         raise KpiError(f"unknown format {fmt!r}: choose one of {', '.join(FORMATS)}")
+    if output is None and fmt not in TEXT_FORMATS + ("html",):
+        raise KpiError(f"{fmt} is binary: give --output FILE.{fmt}")
     return fmt
 
 

@@ -2,7 +2,8 @@
 data-quality findings, the rows behind a number and the SQL as run; and the one way a rich table becomes
 text (the terminal's width and styles on a terminal; elsewhere a fixed width and no escape codes).
 
-Formats only: every function takes results already made and returns text; the cli writes it.
+Formats only: each function takes results already made and returns text for the cli to write; only
+screen_of looks at the world (is the output a terminal, how wide).
 """
 
 from __future__ import annotations

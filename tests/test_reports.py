@@ -10,7 +10,7 @@ import polars as pl
 import pytest
 
 from kpi.assess import display
-from tests.conftest import FIXTURE_EXTRACTS, FIXTURE_PROJECT
+from tests.conftest import FIXTURE_EXTRACTS, FIXTURE_PROJECT, REPO
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 # In CI the browser is installed by .ci/run: a missing browser there is a failure, not a skip.
@@ -174,3 +174,15 @@ def test_a_template_naming_an_unknown_value_is_an_error(kpi, project, tmp_path):
     (project / "templates" / "scorecard.html.j2").write_text("<h1>{{ council_logo }}</h1>\n")
     result = compute_html(kpi, project, tmp_path / "scorecard.html")
     assert result.exit_code == 2 and "scorecard.html.j2:1: the scorecard template cannot be used: 'council_logo' is undefined" in result.stderr
+
+
+def test_the_re_branding_example_in_the_docs_works(kpi, project, tmp_path):
+    text = (REPO / "docs" / "cli.md").read_text()
+    example = re.search(r"```jinja\n(.*?)```", text, re.S).group(1)
+    (project / "templates").mkdir()
+    (project / "templates" / "scorecard.html.j2").write_text(example)
+    out = tmp_path / "scorecard.html"
+    assert compute_html(kpi, project, out).exit_code == 0
+    page = out.read_text()
+    assert "Northtown Council: Children's Services</p><h1>" in page
+    assert "performance@northtown.gov.uk" in page and "table.kpi th{background:#005eb8}" in page
