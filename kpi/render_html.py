@@ -111,7 +111,7 @@ def _template_problem(error: jinja2.TemplateError, templates: Path | None) -> st
         problem = f"it includes {error.name}, which is not in {folders}"
     else:
         problem = error.message or str(error)
-    location = display_path(where) + (f":{line}" if line else "") if where else PAGE
+    location = (display_path(where) + (f":{line}" if line else "")) if where else PAGE
     return f"{location}: the scorecard template cannot be used: {problem}: fix the template, or remove it to use the bundled page"
 
 

@@ -48,7 +48,7 @@ def screen_of(stream: IO[str]) -> Screen:
     if stream.isatty():
         return Screen(shutil.get_terminal_size((PIPE_WIDTH, 24)).columns, styled=True)
     columns = os.environ.get("COLUMNS", "")
-    return Screen(int(columns) if columns.isdigit() and int(columns) >= 40 else PIPE_WIDTH)
+    return Screen(int(columns) if columns.isdigit() and int(columns) > 0 else PIPE_WIDTH)
 
 
 def new_table(*columns: str, numeric: Iterable[str] = (), wrapping: Iterable[str] | None = None) -> Table:
