@@ -1,19 +1,20 @@
-"""The `kpi` command line: parses arguments, calls the pipeline, prints, and maps outcomes to exit
-codes (0 ok, 1 findings, 2 usage or input error). No logic lives here.
+"""The `kpi` command line: parses arguments, calls the pipeline, writes what the render modules make
+of the outcome, and maps it to an exit code (0 ok, 1 findings, 2 usage or input error). No logic lives
+here: a KpiError raised anywhere below becomes its message and exit code 2, in one place (`command`).
 """
 
 from __future__ import annotations
 
-import json
+import functools
 import sys
 from pathlib import Path
-from typing import Optional
+from typing import Callable, Optional
 
 import typer
 
-from kpi.config import open_project
-from kpi.issues import Issue, KpiError
-from kpi.periods import PeriodError, format_period, parse_period
+from kpi.config import Project, open_project
+from kpi.issues import KpiError
+from kpi.periods import PeriodError, parse_period
 
 app = typer.Typer(
     help="kpi: compute, test and validate children's social care KPIs from case-record extracts.",
@@ -27,22 +28,52 @@ ProjectOption = typer.Option(None, "--project", help="Folder holding indicators/
 DataOption = typer.Option(None, "--data", help="Folder of extracts (<table>.csv, .parquet, .xlsx) or a DuckDB file. Default: kpi.toml's `data`, else the demo council.")
 
 
-def _fail(error: KpiError) -> None:
-    typer.echo(f"error: {error}", err=True)
-    for issue in error.issues:
-        typer.echo(f"  {issue}", err=True)
-    raise typer.Exit(2)
+def command(name: str | None = None) -> Callable[[Callable], Callable]:
+    """Register a command whose KpiError (or unreadable --period) is printed, with the issues it
+    lists, as `error: ...` on stderr, and exits 2."""
+
+    def register(function: Callable) -> Callable:
+        @functools.wraps(function)
+        def run(*args, **kwargs):
+            try:
+                return function(*args, **kwargs)
+            except (KpiError, PeriodError) as error:
+                typer.echo(f"error: {error}", err=True)
+                for issue in getattr(error, "issues", ()):
+                    typer.echo(f"  {issue}", err=True)
+                raise typer.Exit(2) from None
+
+        app.command(name)(run)
+        return function
+
+    return register
 
 
-def _period(text: str):
-    try:
-        return parse_period(text)
-    except PeriodError as error:
-        typer.echo(f"error: {error}", err=True)
-        raise typer.Exit(2)
+def _write(text: str, err: bool = False) -> None:
+    """Text made by a render function, as it is (it ends with its own newline), before any message after it."""
+    stream = sys.stderr if err else sys.stdout
+    stream.write(text)
+    stream.flush()
 
 
-@app.command()
+def _screen():
+    from kpi.render_text import screen_of
+
+    return screen_of(sys.stdout)
+
+
+def _loaded_definitions(project: Project):
+    """The project's definitions, refused when some do not load (the commands that run them need all)."""
+    from kpi import pipeline
+
+    definitions = pipeline.load_definitions(project)
+    errors = [i for i in definitions.issues if i.level == "error"]
+    if errors:
+        raise KpiError("some definitions do not load: run `kpi validate`", errors)
+    return definitions
+
+
+@command()
 def compute(
     period: str = typer.Option(..., "--period", help="The reporting month, YYYY-MM."),
     data: Optional[Path] = DataOption,
@@ -69,30 +100,21 @@ def compute(
     """
     from kpi import pipeline, render
 
-    month = _period(period)
-    try:
-        proj = open_project(project)
-        fmt = _choose_format(fmt, output)
-        definitions = pipeline.load_definitions(proj)
-        if definitions.issues and any(i.level == "error" for i in definitions.issues):
-            raise KpiError("some definitions do not load: run `kpi validate`", [i for i in definitions.issues if i.level == "error"])
-        chosen = pipeline.select_indicators(definitions.indicators, indicators, service_group, lead_officer)
-        if not chosen:
-            raise KpiError("no indicator matches the filters given: `kpi list` shows them all")
-        if by is not None and not by.isidentifier():
-            raise KpiError(f"--by {by!r} is not a column name")
-        scorecard = pipeline.compute(proj, definitions, chosen, month, data or proj.config.data, scale, by, _progress())
-    except KpiError as error:
-        _fail(error)
-        return
+    month = parse_period(period)
+    proj = open_project(project)
+    fmt = _choose_format(fmt, output)
+    definitions = _loaded_definitions(proj)
+    chosen = pipeline.select_indicators(definitions.indicators, indicators, service_group, lead_officer)
+    if not chosen:
+        raise KpiError("no indicator matches the filters given: `kpi list` shows them all")
+    if by is not None and not by.isidentifier():
+        raise KpiError(f"--by {by!r} is not a column name")
+    scorecard = pipeline.compute(proj, definitions, chosen, month, data or proj.config.data, scale, by, _progress())
     if output:
-        render.write_scorecard(scorecard, fmt, output)
+        render.write_scorecard(scorecard, fmt, output, proj.templates_dir)
         typer.echo(f"wrote {output}", err=True)
-    elif fmt in ("parquet", "xlsx"):
-        typer.echo(f"error: {fmt} is binary: give --output FILE.{fmt}", err=True)
-        raise typer.Exit(2)
     else:
-        sys.stdout.write(render.render(scorecard, fmt))
+        _write(render.render(scorecard, fmt, proj.templates_dir, _screen()))
     failed = [r.indicator.id for r in scorecard.results if r.error]
     if failed:
         typer.echo(f"{len(failed)} indicator(s) failed: {', '.join(failed)}", err=True)
@@ -107,7 +129,7 @@ def _progress():
 
 
 def _choose_format(fmt: str | None, output: Path | None) -> str:
-    from kpi.render import FORMATS
+    from kpi.render import FORMATS, TEXT_FORMATS
 
     if fmt is None:
         if output is not None and output.suffix.lstrip(".") in FORMATS:
@@ -115,10 +137,12 @@ def _choose_format(fmt: str | None, output: Path | None) -> str:
         return "table" if sys.stdout.isatty() else "csv"
     if fmt not in FORMATS:
         raise KpiError(f"unknown format {fmt!r}: choose one of {', '.join(FORMATS)}")
+    if output is None and fmt not in TEXT_FORMATS + ("html",):
+        raise KpiError(f"{fmt} is binary: give --output FILE.{fmt}")
     return fmt
 
 
-@app.command()
+@command()
 def validate(
     paths: Optional[list[Path]] = typer.Argument(None, help="Indicator files or folders (default: all of indicators/)."),
     output_format: str = typer.Option("text", "--output-format", help="text | json | github (GitHub Actions annotations)."),
@@ -136,52 +160,22 @@ def validate(
 
       kpi validate --data extracts/ --period 2017-09
     """
-    from kpi import pipeline
-    from kpi.validate import check_data, validate as run_validation
+    from kpi import pipeline, render_text
 
     if output_format not in ("text", "json", "github"):
-        typer.echo("error: --output-format must be text, json or github", err=True)
-        raise typer.Exit(2)
-    try:
-        proj = open_project(project)
-        definitions = pipeline.load_definitions(proj, paths or None)
-    except KpiError as error:
-        _fail(error)
-        return
+        raise KpiError("--output-format must be text, json or github")
     if data is not None and period is None:
-        typer.echo("error: --data needs --period: the month whose scorecard is checked", err=True)
-        raise typer.Exit(2)
-    issues = run_validation(definitions)
-    if data is not None and not any(i.level == "error" for i in issues):
-        try:
-            scorecard = pipeline.compute(proj, definitions, definitions.indicators, _period(period), data)
-        except KpiError as error:
-            _fail(error)
-            return
-        issues.extend(check_data(scorecard))
-    errors = [i for i in issues if i.level == "error"]
-    warnings = [i for i in issues if i.level == "warning"]
-    _print_issues(issues, output_format)
-    summary = f"{len(definitions.indicators)} indicator(s) checked: {len(errors)} error(s), {len(warnings)} warning(s)"
-    typer.echo(summary, err=True)
-    raise typer.Exit(1 if errors else 0)
+        raise KpiError("--data needs --period: the month whose scorecard is checked")
+    month = parse_period(period) if data is not None else None
+    proj = open_project(project)
+    definitions = pipeline.load_definitions(proj, paths or None)
+    issues = pipeline.validate_project(proj, definitions, data, month)
+    _write(render_text.issues_text(issues, output_format))
+    typer.echo(render_text.validation_summary(len(definitions.indicators), issues), err=True)
+    raise typer.Exit(1 if any(i.level == "error" for i in issues) else 0)
 
 
-def _print_issues(issues: list[Issue], output_format: str) -> None:
-    if output_format == "json":
-        typer.echo(json.dumps([issue.__dict__ for issue in issues], indent=2))
-        return
-    for issue in issues:
-        if output_format == "github":
-            kind = "error" if issue.level == "error" else "warning"
-            where = f"file={issue.file}" + (f",line={issue.line}" if issue.line else "") + (f",col={issue.column}" if issue.column else "")
-            text = issue.message + (f" ({issue.hint})" if issue.hint else "")
-            typer.echo(f"::{kind} {where},title=kpi {issue.code}::{text}")
-        else:
-            typer.echo(str(issue))
-
-
-@app.command("test")
+@command("test")
 def test_command(
     ids: Optional[list[str]] = typer.Argument(None, help="Indicator ids or patterns (default: all)."),
     project: Optional[Path] = ProjectOption,
@@ -194,40 +188,22 @@ def test_command(
 
       kpi test "CSC 038" "CSC 2*"
     """
-    from kpi import pipeline
+    from kpi import pipeline, render_text
     from kpi.testing import run_cases
 
-    try:
-        proj = open_project(project)
-        definitions = pipeline.load_definitions(proj)
-        if any(i.level == "error" for i in definitions.issues):
-            raise KpiError("some definitions do not load: run `kpi validate`", [i for i in definitions.issues if i.level == "error"])
-        chosen = pipeline.select_indicators(definitions.indicators, ",".join(ids) if ids else None)
-        results, problems = run_cases(chosen, definitions.tables, list(definitions.shared), proj.config.fy_start_month)
-    except KpiError as error:
-        _fail(error)
-        return
-    for problem in problems:
-        typer.echo(str(problem), err=True)
-    failed = 0
-    for result in results:
-        if result.passed:
-            typer.echo(f"pass  {result.indicator.id}: {result.case.name}")
-            continue
-        failed += 1
-        typer.echo(f"FAIL  {result.indicator.id}: {result.case.name} ({result.where})")
-        for difference in result.differences:
-            typer.echo(f"        {difference}")
-        if result.error:
-            typer.echo(f"        error: {result.error}")
-    untested = [i.id for i in chosen if not i.tests]
-    typer.echo(f"{len(results) - failed} passed, {failed} failed")
-    if untested:
-        typer.echo(f"no cases: {', '.join(untested)}", err=True)
-    raise typer.Exit(1 if failed else 0)
+    proj = open_project(project)
+    definitions = _loaded_definitions(proj)
+    chosen = pipeline.select_indicators(definitions.indicators, ",".join(ids) if ids else None)
+    results, problems = run_cases(chosen, definitions.tables, list(definitions.shared), proj.config.fy_start_month)
+    _write(render_text.issues_text(problems, "text"), err=True)
+    _write(render_text.case_report(results))
+    note = render_text.untested(chosen)
+    if note:
+        typer.echo(note, err=True)
+    raise typer.Exit(0 if all(r.passed for r in results) else 1)
 
 
-@app.command("list")
+@command("list")
 def list_command(project: Optional[Path] = ProjectOption) -> None:
     """The catalogue: id, title, lead officer, unit, collected, polarity, target.
 
@@ -235,24 +211,15 @@ def list_command(project: Optional[Path] = ProjectOption) -> None:
 
       kpi list
     """
-    from kpi import pipeline
+    from kpi import pipeline, render_text
 
-    try:
-        definitions = pipeline.load_definitions(open_project(project))
-    except KpiError as error:
-        _fail(error)
-        return
-    rows = [["id", "title", "lead_officer", "unit", "collected", "polarity", "target"]]
-    for i in definitions.indicators:
-        rows.append([i.id, i.title[:60], i.lead_officer or "-", i.unit, i.collected, i.polarity, "-" if i.target is None else f"{i.target:g}"])
-    widths = [max(len(r[c]) for r in rows) for c in range(len(rows[0]))]
-    for row in rows:
-        typer.echo("  ".join(v.ljust(w) for v, w in zip(row, widths)).rstrip())
+    definitions = pipeline.load_definitions(open_project(project))
+    _write(render_text.catalogue(definitions.indicators, _screen()))
     if definitions.issues:
         typer.echo(f"{len(definitions.issues)} file problem(s): run `kpi validate`", err=True)
 
 
-@app.command()
+@command()
 def explain(
     indicator_id: str = typer.Argument(..., metavar="ID", help="The indicator id, e.g. 'CSC 038'."),
     period: str = typer.Option(..., "--period", help="The reporting month, YYYY-MM."),
@@ -264,35 +231,20 @@ def explain(
 
       kpi explain "CSC 038" --period 2017-09
     """
-    from kpi import pipeline
+    from kpi import pipeline, render_text
     from kpi.plan import plan_scorecard
 
-    month = _period(period)
-    try:
-        proj = open_project(project)
-        definitions = pipeline.load_definitions(proj)
-        chosen = pipeline.select_indicators(definitions.indicators, indicator_id)
-        if not chosen:
-            raise KpiError(f"no indicator has the id {indicator_id!r}: `kpi list` shows them all")
-    except KpiError as error:
-        _fail(error)
-        return
-    plan = plan_scorecard(chosen[:1], month, list(definitions.shared), definitions.tables, proj.config.fy_start_month).indicators[0]
-    i = plan.indicator
-    typer.echo(f"-- {i.id}: {i.title}")
-    typer.echo(f"-- collected {i.collected}, reported {i.reported}, unit {i.unit}, polarity {i.polarity}")
-    typer.echo(f"-- reads: {', '.join(sorted(plan.tables)) or 'no extract table'}")
-    typer.echo("-- period (one row per month computed):")
-    for row in plan.period:
-        typer.echo(f"--   {format_period(row['month'])}: {row['start_date']} to {row['end_date']} (snapshot {row['snapshot_date']})")
-    for part, sql in (("numerator", plan.numerator), ("denominator", plan.denominator)):
-        if sql is None:
-            continue
-        typer.echo(f"\n-- {part} ({sql.file}, line {sql.line})")
-        typer.echo(sql.text.rstrip())
+    month = parse_period(period)
+    proj = open_project(project)
+    definitions = pipeline.load_definitions(proj)
+    chosen = pipeline.select_indicators(definitions.indicators, indicator_id)
+    if not chosen:
+        raise KpiError(f"no indicator has the id {indicator_id!r}: `kpi list` shows them all")
+    plan = plan_scorecard(chosen[:1], month, list(definitions.shared), definitions.tables, proj.config.fy_start_month)
+    _write(render_text.explain_text(plan.indicators[0]))
 
 
-@app.command()
+@command()
 def drill(
     indicator_id: str = typer.Argument(..., metavar="ID", help="The indicator id, e.g. 'CSC 040'."),
     period: str = typer.Option(..., "--period", help="The month, YYYY-MM."),
@@ -310,27 +262,24 @@ def drill(
 
       kpi drill "CSC 182" --period 2017-09 --format csv > children_on_a_plan.csv
     """
-    from kpi import pipeline, render
+    from kpi import pipeline, render_text
+    from kpi.render import TEXT_FORMATS
 
-    month = _period(period)
-    try:
-        proj = open_project(project)
-        fmt = fmt or ("table" if sys.stdout.isatty() else "csv")
-        if fmt not in render.TEXT_FORMATS:
-            raise KpiError(f"unknown format {fmt!r}: choose table, csv or json")
-        definitions = pipeline.load_definitions(proj)
-        chosen = [i for i in definitions.indicators if i.id.lower() == indicator_id.lower()]
-        if not chosen:
-            raise KpiError(f"no indicator has the id {indicator_id!r}: `kpi list` shows them all")
-        rows = pipeline.drill_rows(proj, definitions, chosen[0], month, part, data or proj.config.data, allow_suppressed)
-    except KpiError as error:
-        _fail(error)
-        return
+    month = parse_period(period)
+    proj = open_project(project)
+    fmt = fmt or ("table" if sys.stdout.isatty() else "csv")
+    if fmt not in TEXT_FORMATS:
+        raise KpiError(f"unknown format {fmt!r}: choose table, csv or json")
+    definitions = pipeline.load_definitions(proj)
+    chosen = [i for i in definitions.indicators if i.id.lower() == indicator_id.lower()]
+    if not chosen:
+        raise KpiError(f"no indicator has the id {indicator_id!r}: `kpi list` shows them all")
+    rows = pipeline.drill_rows(proj, definitions, chosen[0], month, part, data or proj.config.data, allow_suppressed)
     typer.echo(f"these {len(rows.rows)} rows are case-level records about children: keep them as your data protection rules require", err=True)
-    sys.stdout.write(render.render_rows(rows.columns, rows.rows, fmt))
+    _write(render_text.rows_text(rows.columns, rows.rows, fmt, _screen()))
 
 
-@app.command("check-data")
+@command("check-data")
 def check_data(
     data: Optional[Path] = DataOption,
     extract_date: Optional[str] = typer.Option(None, "--extract-date", help="The date the extract was taken, YYYY-MM-DD (default: today; the demo council's own date without --data)."),
@@ -348,37 +297,22 @@ def check_data(
     """
     from datetime import date as date_type
 
-    from kpi import pipeline
+    from kpi import pipeline, render_text
 
-    try:
-        proj = open_project(project)
-        when = None
-        if extract_date is not None:
-            try:
-                when = date_type.fromisoformat(extract_date)
-            except ValueError:
-                raise KpiError(f"--extract-date {extract_date!r} is not a date: write it as YYYY-MM-DD") from None
-        definitions = pipeline.load_definitions(proj)
-        findings, present = pipeline.check_data(definitions, data or proj.config.data, when)
-    except KpiError as error:
-        _fail(error)
-        return
-    by_table: dict[str, list] = {}
-    for finding in findings:
-        by_table.setdefault(finding.table, []).append(finding)
-    for table in sorted(present):
-        table_findings = by_table.get(table, [])
-        total = sum(f.count for f in table_findings)
-        typer.echo(f"{table}: {'no findings' if not total else f'{total:,} finding(s)'}")
-        for finding in table_findings:
-            typer.echo(f"  warning: {finding.count:,} row(s): {finding.description} [{finding.check}]")
-            if examples:
-                for example in finding.examples:
-                    typer.echo("    " + ", ".join(f"{k}={v}" for k, v in example.items()))
-    typer.echo(f"{len(present)} table(s) checked: {sum(f.count for f in findings):,} finding(s) in {len(by_table)} table(s)", err=True)
+    proj = open_project(project)
+    when = None
+    if extract_date is not None:
+        try:
+            when = date_type.fromisoformat(extract_date)
+        except ValueError:
+            raise KpiError(f"--extract-date {extract_date!r} is not a date: write it as YYYY-MM-DD") from None
+    definitions = pipeline.load_definitions(proj)
+    findings, present = pipeline.check_data(definitions, data or proj.config.data, when)
+    _write(render_text.findings_text(findings, present, examples, _screen()))
+    typer.echo(render_text.findings_summary(findings, present), err=True)
 
 
-@app.command()
+@command()
 def demo(
     out: Path = typer.Option(..., "--out", help="Folder to write the extract files into."),
     fmt: str = typer.Option("csv", "--format", help="csv | parquet"),
@@ -391,8 +325,7 @@ def demo(
       kpi demo --out /tmp/demo && kpi compute --data /tmp/demo --period 2017-09
     """
     if fmt not in ("csv", "parquet"):
-        typer.echo("error: --format must be csv or parquet", err=True)
-        raise typer.Exit(2)
+        raise KpiError("--format must be csv or parquet")
     from kpi import demo as demo_council
 
     tables = demo_council.generate(scale=scale)
@@ -400,7 +333,7 @@ def demo(
     typer.echo(f"wrote {len(tables)} tables to {out}", err=True)
 
 
-@app.command()
+@command()
 def schema(project: Optional[Path] = ProjectOption) -> None:
     """Print the JSON Schema of an indicator file, for editors and other tools.
 
@@ -408,11 +341,7 @@ def schema(project: Optional[Path] = ProjectOption) -> None:
 
       kpi schema > indicator.schema.json
     """
-    try:
-        proj = open_project(project)
-    except KpiError as error:
-        _fail(error)
-        return
+    proj = open_project(project)
     sys.stdout.write((proj.schemas_dir / "indicator.schema.json").read_text(encoding="utf-8"))
 
 

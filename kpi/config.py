@@ -58,6 +58,11 @@ class Project:
         return self.root / "queries"
 
     @property
+    def templates_dir(self) -> Path:
+        """The project's own report templates (templates/scorecard.html.j2), if it has any."""
+        return self.root / "templates"
+
+    @property
     def schemas_dir(self) -> Path:
         # A council's project may carry its own schemas/; otherwise the engine's are used.
         own = self.root / "schemas"

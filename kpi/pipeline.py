@@ -192,6 +192,20 @@ def compute(
     return assess(plan, counts, benchmarks, authority, region, config.suppress_below, by)
 
 
+def validate_project(
+    project: Project, definitions: Definitions, data: Path | None = None, period: date | None = None,
+) -> list[Issue]:
+    """Every problem of the definitions (validate.py); with `data`, and no error in the definitions,
+    also the data stage: the scorecard of `period` computed on those extracts (validate_data.py)."""
+    from kpi.validate import validate
+    from kpi.validate_data import data_issues
+
+    issues = validate(definitions)
+    if data is not None and period is not None and not any(i.level == "error" for i in issues):
+        issues.extend(data_issues(compute(project, definitions, definitions.indicators, period, data)))
+    return issues
+
+
 def drill_rows(
     project: Project, definitions: Definitions, indicator: Indicator, month: date, part: str,
     data: Path | None = None, allow_suppressed: bool = False,

@@ -1,4 +1,5 @@
-"""Write a scorecard: a terminal table, CSV, JSON (SPEC §9's shape), Parquet (long form).
+"""Write a scorecard: a terminal table (rich), CSV, JSON (SPEC §9's shape), Parquet (long form);
+HTML and Excel through render_html.py and render_xlsx.py.
 
 Formats only: every number and decision comes from assess.py. Files are written atomically: to a
 temporary file beside the target, then renamed, so a failure never leaves a half-written file.
@@ -15,6 +16,7 @@ from typing import Any
 from kpi.atomic import write_atomically
 from kpi.assess import STATUS_TEXT, SUPPRESSED_TEXT, TREND_SYMBOL, IndicatorResult, MonthResult, Scorecard, display
 from kpi.periods import format_period
+from kpi.render_text import Screen, add_row, new_table, to_text
 
 BENCHMARK_AREAS = ("england", "region", "statistical_neighbours")
 TEXT_FORMATS = ("table", "csv", "json")
@@ -150,46 +152,38 @@ def render_csv(scorecard: Scorecard) -> str:
     return buffer.getvalue()
 
 
-def render_table(scorecard: Scorecard, width: int = 160) -> str:
-    """A fixed-width table for the terminal: the displayed values, trend arrows and status."""
+def render_table(scorecard: Scorecard, screen: Screen = Screen()) -> str:
+    """A table for the terminal: the displayed values, trend arrows and status; titles wrap."""
     results = scorecard.results
     if not results:
         return "no indicators matched\n"
     months = [format_period(m.month)[2:] for m in results[0].months]
-    title_width = max(20, min(48, width - 60 - 7 * len(months)))
-    header = ["id", "title"] + months + ["num", "den", "trend", "target", "status"]
-    lines = []
+    numeric = months + ["num", "den", "trend", "target", "status"]
+    table = new_table("id", "title", *numeric, numeric=numeric, wrapping=("title",))
+    table.columns[1].min_width = 20
     for r, group in _with_groups(scorecard):
-        title = r.indicator.title if len(r.indicator.title) <= title_width else r.indicator.title[: title_width - 1] + "…"
-        if group is not None:
-            title = f"  {scorecard.by} {group}"[:title_width]
+        title = r.indicator.title if group is None else f"  {scorecard.by} {group}"
         values = [cell(m, COMPACT_SUPPRESSED) for m in r.months]
         withheld = r.current.suppressed
         num = COMPACT_SUPPRESSED if withheld else (display(r.current.numerator) if r.current.reported else "-")
         den = COMPACT_SUPPRESSED if withheld else (display(r.current.denominator) if r.current.reported and r.current.denominator is not None else "-")
         status = "error" if r.error else STATUS_TEXT[r.target_status].lower()
         target = "-" if r.indicator.target is None else display(r.indicator.target)
-        lines.append([r.indicator.id if group is None else "", title] + values + [num, den, TREND_SYMBOL[r.trend] or "", target, status])
-    widths = [max(len(str(row[c])) for row in [header] + lines) for c in range(len(header))]
-    out = []
+        add_row(table, r.indicator.id if group is None else "", title, *values, num, den, TREND_SYMBOL[r.trend] or "", target, status)
     head = f"{scorecard.authority + ' ' if scorecard.authority else ''}scorecard, {format_period(scorecard.period)}"
-    out.append(head)
-    for row in [header] + lines:
-        cells = [str(v).ljust(w) if c < 2 else str(v).rjust(w) for c, (v, w) in enumerate(zip(row, widths))]
-        out.append("  ".join(cells).rstrip())
     s = scorecard.summary
-    out.append("")
-    out.append(
+    summary = (
         f"{s.total} indicators; trend ↑ {s.trend['better']} better, ↔ {s.trend['same']} same, ↓ {s.trend['worse']} worse, "
         f"{s.trend['not_comparable']} not comparable; target: {s.target['better']} better, {s.target['achieving']} achieving, "
         f"{s.target['missing']} missing, {s.target['no_target']} no target"
     )
+    notes = []
     for r in results:
         if r.error:
-            out.append(f"{r.indicator.id}: error: {r.error}")
+            notes.append(f"{r.indicator.id}: error: {r.error}")
         if r.breakdown_error:
-            out.append(f"{r.indicator.id}: no breakdown: {r.breakdown_error}")
-    return "\n".join(out) + "\n"
+            notes.append(f"{r.indicator.id}: no breakdown: {r.breakdown_error}")
+    return to_text(screen, head, table, "", summary, *notes)
 
 
 def parquet_table(scorecard: Scorecard):
@@ -221,8 +215,9 @@ def parquet_table(scorecard: Scorecard):
     })
 
 
-def write_scorecard(scorecard: Scorecard, fmt: str, path: Path) -> None:
-    """Write the scorecard to `path` in `fmt`, atomically."""
+def write_scorecard(scorecard: Scorecard, fmt: str, path: Path, templates: Path | None = None) -> None:
+    """Write the scorecard to `path` in `fmt`, atomically; html from the project's `templates` folder
+    when it holds the page (see render_html.py)."""
     if fmt == "parquet":
         import pyarrow.parquet as pq
 
@@ -233,35 +228,16 @@ def write_scorecard(scorecard: Scorecard, fmt: str, path: Path) -> None:
 
         write_atomically(path, lambda p: write_xlsx(scorecard, p))
         return
-    text = render(scorecard, fmt)
+    text = render(scorecard, fmt, templates)
     write_atomically(path, lambda p: p.write_text(text, encoding="utf-8"))
 
 
-def render(scorecard: Scorecard, fmt: str) -> str:
-    """The scorecard as text in one of the text formats (html included)."""
+def render(scorecard: Scorecard, fmt: str, templates: Path | None = None, screen: Screen = Screen()) -> str:
+    """The scorecard as text in one of the text formats (html included); `screen` is for the table."""
     if fmt == "html":
         from kpi.render_html import render_html
 
-        return render_html(scorecard)
-    return {"table": render_table, "csv": render_csv, "json": render_json}[fmt](scorecard)
-
-
-def render_rows(columns: tuple[str, ...], rows: tuple[tuple, ...], fmt: str) -> str:
-    """Case-level rows (a drill-down) as a table, CSV or JSON."""
-    if fmt == "json":
-        return json.dumps([dict(zip(columns, (_plain(v) for v in row))) for row in rows], indent=2, ensure_ascii=False) + "\n"
-    if fmt == "csv":
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(columns)
-        writer.writerows([["" if v is None else _plain(v) for v in row] for row in rows])
-        return buffer.getvalue()
-    cells = [list(columns)] + [["" if v is None else str(_plain(v)) for v in row] for row in rows]
-    widths = [max(len(r[c]) for r in cells) for c in range(len(columns))]
-    lines = ["  ".join(v.ljust(w) for v, w in zip(r, widths)).rstrip() for r in cells]
-    return "\n".join(lines) + f"\n{len(rows)} row(s)\n"
-
-
-def _plain(value: Any) -> Any:
-    """Dates and times as ISO text; everything else as it is."""
-    return value.isoformat() if hasattr(value, "isoformat") else value
+        return render_html(scorecard, templates=templates)
+    if fmt == "table":
+        return render_table(scorecard, screen)
+    return {"csv": render_csv, "json": render_json}[fmt](scorecard)

@@ -1,6 +1,7 @@
 """Validate definitions in stages, each gating the next: files (YAML syntax and JSON Schema, done by
 load.py), rules across files, then SQL (one read-only SELECT that binds against empty extract tables
 and returns `month`). Every problem is an Issue with file, line and column; nothing is raised.
+Definitions only: running them on a council's extracts is validate_data.py's stage.
 """
 
 from __future__ import annotations
@@ -13,11 +14,10 @@ import duckdb
 from kpi import database
 from kpi.definitions import Definitions, Indicator, Sql
 from kpi.issues import Issue
-from kpi.assess import Scorecard
-from kpi.periods import format_period
 from kpi.plan import period_rows
 from kpi.run import NUMERIC_TYPES
 from kpi.sqlcheck import describe_error, locate, referenced_names, select_problem, shadowing_problem, view_body
+
 
 def validate(definitions: Definitions) -> list[Issue]:
     """All problems of a project's definitions; a stage runs only on what passed the one before."""
@@ -160,29 +160,4 @@ def check_query(con: duckdb.DuckDBPyConnection, sql: Sql, part: str) -> list[Iss
     if "value" in columns and not columns["value"].upper().startswith(NUMERIC_TYPES):
         issues.append(Issue("value-not-numeric", f"the {part}'s `value` column is {columns['value']}, not a number",
                             sql.file, sql.line, hint="cast it to a number, or rename it to count rows instead"))
-    return issues
-
-
-
-def check_data(scorecard: Scorecard) -> list[Issue]:
-    """The data stage: on real extracts, a percentage whose numerator exceeds its denominator in any month."""
-    issues = []
-    for result in scorecard.results:
-        indicator = result.indicator
-        if result.error:
-            issues.append(Issue("run-error", f"{indicator.id} fails on the data: {result.error}", indicator.numerator.file, indicator.numerator.line))
-            continue
-        if indicator.unit != "percent":
-            continue
-        over = [m for m in sorted(result.history) if (result.history[m].denominator or 0) < (result.history[m].numerator or 0)]
-        if over:
-            months = ", ".join(format_period(m) for m in over)
-            first = result.history[over[0]]
-            issues.append(Issue(
-                "numerator-exceeds-denominator",
-                f"{indicator.id}: the numerator exceeds the denominator in {months} "
-                f"({first.numerator:g} > {first.denominator or 0:g} in {format_period(over[0])})",
-                indicator.numerator.file, indicator.numerator.line,
-                hint="the numerator should count a subset of the denominator's rows: `kpi drill` shows them",
-            ))
     return issues

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from tests.conftest import FIXTURE_EXTRACTS, FIXTURE_PROJECT
+from tests.conftest import FIXTURE_EXTRACTS, FIXTURE_PROJECT, REPO
 
 
 def test_kpi_test_passes_the_fixture_cases(kpi):
@@ -101,3 +101,66 @@ def test_default_suppression_from_configuration(kpi, project):
                           "--indicators", "TST 001", "--format", "json").stdout)
     row = data["indicators"][0]
     assert row["suppressed"] is True and row["value"] is None and row["months"]["2017-05"] == 0
+
+
+def titles_in_list(stdout: str) -> dict[str, str]:
+    """Each indicator's title as `kpi list` shows it, its wrapped lines joined."""
+    header, _, *lines = stdout.splitlines()
+    start, end = header.index("title"), header.index("lead_officer")
+    titles: dict[str, list[str]] = {}
+    for line in lines:
+        if line and not line[0].isspace():
+            current = titles.setdefault(line[:start].strip(), [])
+        current.append(line[start:end].strip())
+    return {indicator_id: " ".join(part for part in parts if part) for indicator_id, parts in titles.items()}
+
+
+@pytest.mark.parametrize("columns", [None, "120"])
+def test_list_shows_whole_titles_wrapped_so_similar_ones_differ(kpi, monkeypatch, columns):
+    from kpi import pipeline
+    from kpi.config import open_project
+
+    if columns:
+        monkeypatch.setenv("COLUMNS", columns)
+    else:
+        monkeypatch.delenv("COLUMNS", raising=False)
+    result = kpi("list", "--project", REPO)
+    assert result.exit_code == 0
+    assert max(len(line) for line in result.stdout.splitlines()) <= int(columns or 160)
+    shown = titles_in_list(result.stdout)
+    expected = {i.id: " ".join(i.title.split()) for i in pipeline.load_definitions(open_project(REPO)).indicators}
+    assert shown == expected
+    assessments = {shown[i] for i in ("CSC 038", "CSC 058", "CSC 078", "CSC 098")}
+    assert len(assessments) == 4
+
+
+@pytest.mark.parametrize("args", [
+    ["list", "--project", FIXTURE_PROJECT],
+    ["compute", "--project", FIXTURE_PROJECT, "--data", FIXTURE_EXTRACTS, "--period", "2017-09", "--format", "table"],
+    ["drill", "TST 002", "--period", "2017-09", "--project", FIXTURE_PROJECT, "--data", FIXTURE_EXTRACTS, "--format", "table"],
+])
+def test_tables_carry_no_escape_codes_when_not_a_terminal(kpi, monkeypatch, args):
+    monkeypatch.setenv("FORCE_COLOR", "1")  # even when asked for colour: a pipe or a file gets plain text
+    result = kpi(*args)
+    assert result.exit_code == 0
+    assert "\x1b[" not in result.stdout and result.stdout.strip()
+
+
+def test_a_title_with_brackets_is_shown_as_written(kpi, project):
+    path = project / "indicators" / "tst_001.yaml"
+    path.write_text(path.read_text().replace("title: Referrals received in the month",
+                                             "title: 'Referrals [bold]received[/bold] in the month'"))
+    result = kpi("list", "--project", project)
+    assert "Referrals [bold]received[/bold] in the month" in result.stdout
+
+
+def test_on_a_terminal_tables_have_the_terminals_width_and_styles():
+    from kpi.render_text import Screen, catalogue
+    from kpi import pipeline
+    from kpi.config import open_project
+
+    indicators = pipeline.load_definitions(open_project(REPO)).indicators
+    text = catalogue(indicators, Screen(width=100, styled=True))
+    assert "\x1b[1m" in text.splitlines()[0]  # the header in bold
+    plain = catalogue(indicators, Screen(width=100))
+    assert "\x1b[" not in plain and max(len(line) for line in plain.splitlines()) <= 100

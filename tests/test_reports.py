@@ -10,7 +10,7 @@ import polars as pl
 import pytest
 
 from kpi.assess import display
-from tests.conftest import FIXTURE_EXTRACTS, FIXTURE_PROJECT
+from tests.conftest import FIXTURE_EXTRACTS, FIXTURE_PROJECT, REPO
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 # In CI the browser is installed by .ci/run: a missing browser there is a failure, not a skip.
@@ -116,3 +116,73 @@ def test_html_breakdown_rows_sit_under_their_indicator_and_are_not_counted(tmp_p
     assert ids[:3] == ["TST 001", "TST 001", "TST 001"]  # the indicator, then Team A and Team B
     assert "└ team Team A" in page and "└ team Team B" in page
     assert '<td data-count="total">7</td>' in page
+
+
+def compute_html(kpi, project, out):
+    return kpi("compute", "--project", project, "--data", FIXTURE_EXTRACTS, "--period", "2017-09", "--output", out)
+
+
+def test_a_projects_own_template_replaces_the_bundled_page(kpi, project, tmp_path):
+    (project / "templates").mkdir()
+    (project / "templates" / "scorecard.html.j2").write_text(
+        '{% extends "bundled/scorecard.html.j2" %}\n'
+        "{% block style %}{{ super() }}\ntable.kpi th{background:#005eb8}\n{% endblock %}\n"
+        '{% block header %}<p class="brand">Northtown Council</p>{{ super() }}{% endblock %}\n')
+    out = tmp_path / "scorecard.html"
+    assert compute_html(kpi, project, out).exit_code == 0
+    page = out.read_text()
+    assert '<p class="brand">Northtown Council</p><h1>' in page and "table.kpi th{background:#005eb8}" in page
+    assert "tr.hidden{display:none}" in page  # the bundled styles, kept by super()
+    assert len(re.findall(r'<tr [^>]*data-id="', page)) == 7 and '<td data-count="total">7</td>' in page
+
+
+def test_a_projects_own_styles_replace_the_bundled_ones(kpi, project, tmp_path):
+    (project / "templates").mkdir()
+    (project / "templates" / "scorecard.css").write_text("body{font-family:Georgia,serif}\n")
+    out = tmp_path / "scorecard.html"
+    assert compute_html(kpi, project, out).exit_code == 0
+    page = out.read_text()
+    assert "body{font-family:Georgia,serif}" in page and "tr.hidden{display:none}" not in page
+    assert "data-ready" in page  # the bundled script is still there
+
+
+def test_a_title_holding_script_is_escaped(kpi, project, tmp_path):
+    path = project / "indicators" / "tst_001.yaml"
+    path.write_text(path.read_text().replace("title: Referrals received in the month",
+                                             "title: '<script>alert(\"x\")</script> & <b>more</b>'"))
+    (project / "kpi.toml").write_text('authority_name = "<script>document.title=1</script>"\n')
+    out = tmp_path / "scorecard.html"
+    assert compute_html(kpi, project, out).exit_code == 0
+    page = out.read_text()
+    assert page.count("<script>") == 1  # the page's own script only
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; &lt;b&gt;more&lt;/b&gt;" in page
+    assert "<h1>&lt;script&gt;document.title=1&lt;/script&gt;: Children&#39;s Key Performance Indicators</h1>" in page
+
+
+def test_a_broken_project_template_is_named_and_nothing_is_written(kpi, project, tmp_path):
+    (project / "templates").mkdir()
+    (project / "templates" / "scorecard.html.j2").write_text("<h1>{{ title }}</h1>\n{% if %}\n")
+    out = tmp_path / "scorecard.html"
+    result = compute_html(kpi, project, out)
+    assert result.exit_code == 2
+    assert "scorecard.html.j2:2: the scorecard template cannot be used" in result.stderr
+    assert not out.exists()
+
+
+def test_a_template_naming_an_unknown_value_is_an_error(kpi, project, tmp_path):
+    (project / "templates").mkdir()
+    (project / "templates" / "scorecard.html.j2").write_text("<h1>{{ council_logo }}</h1>\n")
+    result = compute_html(kpi, project, tmp_path / "scorecard.html")
+    assert result.exit_code == 2 and "scorecard.html.j2:1: the scorecard template cannot be used: 'council_logo' is undefined" in result.stderr
+
+
+def test_the_re_branding_example_in_the_docs_works(kpi, project, tmp_path):
+    text = (REPO / "docs" / "cli.md").read_text()
+    example = re.search(r"```jinja\n(.*?)```", text, re.S).group(1)
+    (project / "templates").mkdir()
+    (project / "templates" / "scorecard.html.j2").write_text(example)
+    out = tmp_path / "scorecard.html"
+    assert compute_html(kpi, project, out).exit_code == 0
+    page = out.read_text()
+    assert "Northtown Council: Children's Services</p><h1>" in page
+    assert "performance@northtown.gov.uk" in page and "table.kpi th{background:#005eb8}" in page

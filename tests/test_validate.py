@@ -191,3 +191,20 @@ def test_the_data_stage_passes_on_sound_definitions(kpi):
 def test_the_data_stage_needs_a_period(kpi):
     result = kpi("validate", "--project", FIXTURE_PROJECT, "--data", FIXTURE_EXTRACTS)
     assert result.exit_code == 2 and "--data needs --period" in result.stderr
+
+
+def test_the_data_stage_names_an_indicator_that_fails_on_the_data(kpi, project):
+    # It binds (so the SQL stage passes) but fails when run: person ids are not numbers.
+    edit(project / "indicators" / "tst_001.yaml", "JOIN period p ON", "JOIN period p ON CAST(r.cine_person_id AS INTEGER) > 0 AND")
+    assert validate(kpi, project).exit_code == 0
+    result = validate(kpi, project, "--data", FIXTURE_EXTRACTS, "--period", "2017-09")
+    assert result.exit_code == 1
+    assert "tst_001.yaml:" in result.stdout and "error: TST 001 fails on the data:" in result.stdout
+    assert "1 error(s)" in result.stderr
+
+
+def test_the_data_stage_does_not_run_on_definitions_with_errors(kpi, project, tmp_path):
+    edit(project / "indicators" / "tst_003.yaml", "FROM ssd_cp_plans c", "FROM ssd_cp_plan c")
+    # the extracts are not even read: a folder without them gives the definitions' error, not a data error
+    result = validate(kpi, project, "--data", tmp_path, "--period", "2017-09")
+    assert result.exit_code == 1 and "does not bind" in result.stdout
