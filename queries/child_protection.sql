@@ -50,3 +50,38 @@ SELECT
               ELSE o.previous_review_date + INTERVAL 6 MONTH END AS DATE) AS review_due_date,
     o.cppr_cp_review_date <= review_due_date                            AS in_time
 FROM ordered o;
+
+-- The same over `period`.
+
+-- One row per child on a CP plan at the month end (period.snapshot_date): the child's first plan open
+-- that day and its start (CSC 181-183).
+CREATE OR REPLACE VIEW on_cp_plan_at_month_end AS
+SELECT p.month, p.snapshot_date, c.cppl_person_id,
+       min(c.cppl_cp_plan_id) AS cppl_cp_plan_id, min(c.cppl_cp_plan_start_date) AS plan_start_date
+FROM ssd_cp_plans c
+JOIN period p ON is_open_at(c.cppl_cp_plan_start_date, c.cppl_cp_plan_end_date, p.snapshot_date)
+GROUP BY p.month, p.snapshot_date, c.cppl_person_id;
+
+-- One row per child on a CP plan at some time in the window: started by its end, not ended by its
+-- start (CSC 252).
+CREATE OR REPLACE VIEW on_cp_plan_in_window AS
+SELECT p.month, c.cppl_person_id, min(c.cppl_cp_plan_id) AS cppl_cp_plan_id
+FROM ssd_cp_plans c
+JOIN period p
+  ON c.cppl_cp_plan_start_date <= p.end_date
+ AND (c.cppl_cp_plan_end_date IS NULL OR c.cppl_cp_plan_end_date > p.start_date)
+GROUP BY p.month, c.cppl_person_id;
+
+-- CP plans (view cp_plans) started in the window (CSC 187, 188).
+CREATE OR REPLACE VIEW cp_plans_started_in_window AS
+SELECT p.month, c.cppl_cp_plan_id, c.cppl_person_id, c.cppl_cp_plan_start_date,
+       c.previous_plan_id, c.previous_plan_end_date, c.is_repeat_within_2_years
+FROM cp_plans c
+JOIN period p ON c.cppl_cp_plan_start_date BETWEEN p.start_date AND p.end_date;
+
+-- CP plans (view cp_plans) ended in the window (CSC 186).
+CREATE OR REPLACE VIEW cp_plans_ended_in_window AS
+SELECT p.month, c.cppl_cp_plan_id, c.cppl_person_id, c.cppl_cp_plan_start_date, c.cppl_cp_plan_end_date,
+       c.lasted_2_years
+FROM cp_plans c
+JOIN period p ON c.cppl_cp_plan_end_date BETWEEN p.start_date AND p.end_date;

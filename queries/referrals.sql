@@ -48,3 +48,26 @@ LEFT JOIN earlier_closures c USING (cine_referral_id);
 -- count these by the date of completion.
 CREATE OR REPLACE VIEW completed_referrals AS
 SELECT * FROM referrals WHERE cine_referral_completed_datetime IS NOT NULL;
+
+-- The same over `period`: one row per `period` row whose window holds the date that places it.
+
+-- Communications received in the window, by the day of their first contact (CSC 004, 011).
+CREATE OR REPLACE VIEW communications_in_window AS
+SELECT p.month, c.communication_id, c.communication_datetime, c.children
+FROM communications c
+JOIN period p ON c.communication_date BETWEEN p.start_date AND p.end_date;
+
+-- Referrals started in the window, by the day the referral timestamp falls on (CSC 011-014, 032, 034).
+CREATE OR REPLACE VIEW referrals_in_window AS
+SELECT p.month, r.cine_referral_id, r.cine_person_id, r.cine_referral_date,
+       r.previous_referral_id, r.previous_close_date, r.is_re_referral
+FROM referrals r
+JOIN period p ON r.referral_date BETWEEN p.start_date AND p.end_date;
+
+-- Referrals whose screening was completed in the window, by the day of completion (CSC 015-026).
+CREATE OR REPLACE VIEW completed_referrals_in_window AS
+SELECT p.month, r.cine_referral_id, r.cine_person_id, r.cine_referral_date,
+       r.cine_referral_completed_datetime, r.completion_hours,
+       r.cine_outcome_assessment, r.cine_outcome_strategy
+FROM completed_referrals r
+JOIN period p ON r.completed_date BETWEEN p.start_date AND p.end_date;
