@@ -144,10 +144,10 @@ def _reads(sql: str, macros: frozenset[str]) -> frozenset[str]:
 def materialisable_views(plan: "Plan", shared: list[SharedDefinition]) -> list[SharedDefinition]:
     """The views the plan reads that do not depend on `period`, each after the views it reads.
 
-    These are computed once per run instead of once per query that reads them: the visit view, for
-    instance, is read by six queries. A view read by a single query is left as it is, and so is one
-    that reads `period` (directly or through a view or macro): its rows change with each group of
-    indicators' `period`, so it is computed with each query that reads it.
+    These are computed once per run instead of once per query that reads them: `visits_due`, for
+    instance, is read by the queries of six indicators. A view read by a single query is left as it
+    is, and so is one that reads `period` (directly or through a view or macro): its rows change with
+    each group of indicators' `period`, so it is computed with each query that reads it.
     """
     views = {d.name: d for d in shared if d.kind == "VIEW"}
     readers: dict[str, int] = {}
