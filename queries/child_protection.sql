@@ -85,3 +85,23 @@ SELECT p.month, c.cppl_cp_plan_id, c.cppl_person_id, c.cppl_cp_plan_start_date, 
        c.lasted_2_years
 FROM cp_plans c
 JOIN period p ON c.cppl_cp_plan_end_date BETWEEN p.start_date AND p.end_date;
+
+-- Initial child protection conferences held in the window that can be timed: not a transfer-in (a
+-- blank flag is not one), following a section 47 enquiry with a start date; working_days_to_icpc
+-- from the enquiry's start to the conference (CSC 176).
+CREATE OR REPLACE VIEW timed_initial_conferences_in_window AS
+SELECT p.month, i.icpc_icpc_id, i.icpc_person_id, s.s47e_s47_start_date, i.icpc_icpc_date,
+       working_days(s.s47e_s47_start_date, i.icpc_icpc_date) AS working_days_to_icpc
+FROM ssd_initial_cp_conference i
+JOIN ssd_s47_enquiry s ON s.s47e_s47_enquiry_id = i.icpc_s47_enquiry_id
+JOIN period p ON i.icpc_icpc_date BETWEEN p.start_date AND p.end_date
+WHERE NOT coalesce(i.icpc_icpc_transfer_in, false)
+  AND s.s47e_s47_start_date IS NOT NULL;
+
+-- One row per CP plan open at the month end (period.snapshot_date) that had started 3 months or more
+-- before it: the plans whose reviews are counted (CSC 191).
+CREATE OR REPLACE VIEW cp_plans_3_months_at_month_end AS
+SELECT p.month, p.snapshot_date, c.cppl_cp_plan_id, c.cppl_person_id, c.cppl_cp_plan_start_date
+FROM ssd_cp_plans c
+JOIN period p ON is_open_at(c.cppl_cp_plan_start_date, c.cppl_cp_plan_end_date, p.snapshot_date)
+WHERE c.cppl_cp_plan_start_date <= p.snapshot_date - INTERVAL 3 MONTH;

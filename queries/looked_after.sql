@@ -199,3 +199,13 @@ FROM looked_after_at_month_end c
 JOIN ssd_person pe ON pe.pers_person_id = c.person_id
 WHERE age_in_years(pe.pers_dob, c.snapshot_date) < 16
   AND c.care_start_date <= c.snapshot_date - INTERVAL 30 MONTH;
+
+-- Periods of care begun in the window, not on a short break, that lasted 20 working days or more
+-- (still open, or ended on or after the 20th working day): the children owed an initial health
+-- assessment within 20 working days (CSC 247).
+CREATE OR REPLACE VIEW care_begun_20_working_days_in_window AS
+SELECT p.month, c.cla_id, c.person_id, c.care_start_date, c.care_end_date
+FROM periods_of_care c
+JOIN period p ON c.care_start_date BETWEEN p.start_date AND p.end_date
+WHERE NOT c.starts_on_short_break
+  AND (c.care_end_date IS NULL OR c.care_end_date >= add_working_days(c.care_start_date, 20));

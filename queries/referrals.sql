@@ -51,6 +51,20 @@ SELECT * FROM referrals WHERE cine_referral_completed_datetime IS NOT NULL;
 
 -- The same over `period`: one row per `period` row whose window holds the date that places it.
 
+-- Child-contact rows (ssd_contacts: one per child per communication) whose timestamp falls in the
+-- window, on the day it falls (CSC 004i).
+CREATE OR REPLACE VIEW contacts_in_window AS
+SELECT p.month, c.cont_contact_id, c.cont_person_id, c.cont_communication_id, c.cont_contact_date
+FROM ssd_contacts c
+JOIN period p ON CAST(c.cont_contact_date AS DATE) BETWEEN p.start_date AND p.end_date;
+
+-- One row per child contacted in the window: the number of their contacts in it and the first
+-- (CSC 004k, 004s).
+CREATE OR REPLACE VIEW children_contacted_in_window AS
+SELECT month, cont_person_id, count(*) AS contacts, min(cont_contact_date) AS first_contact_date
+FROM contacts_in_window
+GROUP BY month, cont_person_id;
+
 -- Communications received in the window, by the day of their first contact (CSC 004, 011).
 CREATE OR REPLACE VIEW communications_in_window AS
 SELECT p.month, c.communication_id, c.communication_datetime, c.children
