@@ -6,7 +6,7 @@ and returns `month`). Every problem is an Issue with file, line and column; noth
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Iterable
+from typing import Iterable, Sequence
 
 import duckdb
 
@@ -137,7 +137,7 @@ def check_sql(indicators: Iterable[Indicator], definitions: Definitions) -> list
 
 
 def check_query(
-    con: duckdb.DuckDBPyConnection, sql: Sql, part: str, shared: list[SharedDefinition] = (),
+    con: duckdb.DuckDBPyConnection, sql: Sql, part: str, shared: Sequence[SharedDefinition] = (),
 ) -> list[Issue]:
     """The problems of one query, pointing at the line inside the YAML file where DuckDB found them.
 
