@@ -1,4 +1,5 @@
--- Children and families assessments (CSC 035-098). Views only; indicators join `period`.
+-- Children and families assessments (CSC 035-098). Views and a table macro; the last ones
+-- read `period` (one row per month and its window).
 
 -- One row per authorised assessment, with its timeliness: the working days from the assessment's
 -- start to its authorisation (working_days(): Monday-Friday less bank holidays, start day not counted,

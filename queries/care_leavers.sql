@@ -1,4 +1,5 @@
--- Care leavers' status over time (CSC 286, 294). Views only; indicators join `period`.
+-- Care leavers' status over time (CSC 286, 294). Views only; the last
+-- one reads `period` (one row per month and its window).
 
 -- One row per care-leaver status row (ssd_care_leavers holds one row per change), valid from its
 -- effective date (clea_care_leaver_latest_contact) until the child's next row (valid_to, exclusive;

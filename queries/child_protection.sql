@@ -1,4 +1,5 @@
--- Child protection plans and their reviews (CSC 161-191). Views only; indicators join `period`.
+-- Child protection plans and their reviews (CSC 161-191). Views only;
+-- the last ones read `period` (one row per month and its window).
 -- Whether a plan is open on a date is the macro is_open_at() (a plan ending that day is closed).
 
 -- One row per CP plan, with:
@@ -51,7 +52,7 @@ SELECT
     o.cppr_cp_review_date <= review_due_date                            AS in_time
 FROM ordered o;
 
--- The same over `period`.
+-- Views over `period`: rows per month, for the windows of the indicators that read them.
 
 -- One row per child on a CP plan at the month end (period.snapshot_date): the child's first plan open
 -- that day and its start (CSC 181-183).

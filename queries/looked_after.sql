@@ -1,5 +1,6 @@
 -- Children looked after: short breaks, periods of care, the spans in which a child counts as looked
--- after, placements, reviews and health checks (CSC 200-251, 260). Views only; indicators join `period`.
+-- after, placements, reviews and health checks (CSC 200-251, 260). Views only;
+-- the last ones read `period` (one row per month and its window).
 -- Like every episode, a span or placement is open on day d when is_open_at(start, end, d): one that
 -- ends on d is closed by then.
 
@@ -143,7 +144,7 @@ FROM ssd_cla_health
 WHERE clah_health_check_date IS NOT NULL
   AND coalesce(upper(trim(clah_health_check_status)), '') NOT IN ('PLANNED', 'REFUSED', 'CANCELLED');
 
--- The same over `period`.
+-- Views over `period`: rows per month, for the windows of the indicators that read them.
 
 -- One row per child looked after at the month end (period.snapshot_date): a span of
 -- looked_after_spans open that day, so short breaks do not count (CSC 200, 201 and the month-end

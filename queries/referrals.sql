@@ -1,4 +1,5 @@
--- The front door: contacts and referrals (CSC 004-034). Views only; indicators join `period`.
+-- The front door: contacts and referrals (CSC 004-034). Views only;
+-- the last ones read `period` (one row per month and its window).
 
 -- One row per communication (a call, email or form that may concern several children: one
 -- ssd_contacts row per child, so `children` is its number of rows). A contact without a
@@ -49,7 +50,8 @@ LEFT JOIN earlier_closures c USING (cine_referral_id);
 CREATE OR REPLACE VIEW completed_referrals AS
 SELECT * FROM referrals WHERE cine_referral_completed_datetime IS NOT NULL;
 
--- The same over `period`: one row per `period` row whose window holds the date that places it.
+-- Views over `period`: rows per month, for the windows of the indicators that read them; a row
+-- belongs to each `period` row whose window holds the date that places it.
 
 -- Child-contact rows (ssd_contacts: one per child per communication) whose timestamp falls in the
 -- window, on the day it falls (CSC 004i).
