@@ -210,3 +210,15 @@ FROM periods_of_care c
 JOIN period p ON c.care_start_date BETWEEN p.start_date AND p.end_date
 WHERE NOT c.starts_on_short_break
   AND (c.care_end_date IS NULL OR c.care_end_date >= add_working_days(c.care_start_date, 20));
+
+-- The children of looked_after_12_months_at_month_end with a check of check_kind ('HEALTH' or
+-- 'DENTAL', as in cla_health_checks_done) carried out in the window; latest_check_date: the latest
+-- (CSC 250, 251).
+CREATE OR REPLACE MACRO looked_after_12_months_checked(check_kind) AS TABLE
+SELECT c.month, c.person_id, c.care_start_date, max(h.check_date) AS latest_check_date
+FROM looked_after_12_months_at_month_end c
+JOIN period p ON p.month = c.month
+JOIN cla_health_checks_done h
+  ON h.person_id = c.person_id AND h.check_type = check_kind
+ AND h.check_date BETWEEN p.start_date AND p.end_date
+GROUP BY c.month, c.person_id, c.care_start_date;
