@@ -87,7 +87,14 @@ def shared_definitions(files: Iterable[QueryFile]) -> tuple[list[SharedDefinitio
 
 
 def install_shared(con: duckdb.DuckDBPyConnection, definitions: list[SharedDefinition]) -> list[Issue]:
-    """Create the macros and views, each after those it depends on; report the ones that fail."""
+    """Create the macros and views, each after those it depends on; report the ones that fail.
+
+    A view may read `period`: an empty one is created first, so that such views bind here. DuckDB binds
+    a view's names again each time a query reads it, so each later install_period (a run's group of
+    indicators, a test case, a drill) is what those views then see.
+    """
+    columns = ", ".join(f"{c} DATE" for c in PERIOD_COLUMNS)
+    con.execute(f"CREATE TEMP TABLE IF NOT EXISTS period ({columns})")
     pending = list(definitions)
     while pending:
         failed: list[tuple[SharedDefinition, Exception]] = []

@@ -96,7 +96,7 @@ def plan_scorecard(
     extract_tables = frozenset(extract_tables)
     indicators = tuple(indicators)
     parse_all([q.text for i in indicators for q in (i.numerator, i.denominator) if q]
-              + [view_body(d.sql.text) for d in shared if d.kind == "VIEW"])
+              + [shared_body(d) for d in shared])
     plans = tuple(
         plan_indicator(i, scorecard.all_months(i.reported), shared, extract_tables, first_month) for i in indicators
     )
@@ -105,29 +105,49 @@ def plan_scorecard(
 
 def tables_read(queries: Iterable[Sql], shared: list[SharedDefinition], extract_tables: frozenset[str]) -> frozenset[str]:
     """The extract tables the queries read, directly or through views and macros of queries/."""
-    macro_tables = {t for d in shared if d.kind == "MACRO" for t in _words(d.sql.text) & extract_tables}
-    return frozenset(macro_tables | (names_read(queries, shared) & extract_tables))
+    return frozenset(names_read(queries, shared) & extract_tables)
 
 
 def names_read(queries: Iterable[Sql], shared: list[SharedDefinition]) -> frozenset[str]:
-    """Every name the queries read from (tables, views, `period`), following views to what they read."""
-    views = {d.name: d for d in shared if d.kind == "VIEW"}
+    """Every name the queries read from (tables, views, macros, `period`), following views and macros
+    to what they read.
+
+    A macro counts as read where its name appears as a word: a table macro's call is no table in
+    DuckDB's parse tree, and a scalar macro sits inside an expression.
+    """
+    bodies = {d.name: shared_body(d) for d in shared}
+    macros = frozenset(d.name for d in shared if d.kind == "MACRO")
     seen: set[str] = set()
-    pending = [referenced_names(q.text) for q in queries]
+    pending = [_reads(q.text, macros) for q in queries]
     while pending:
         for name in pending.pop():
             if name not in seen:
                 seen.add(name)
-                if name in views:
-                    pending.append(referenced_names(view_body(views[name].sql.text)))
+                if name in bodies:
+                    pending.append(_reads(bodies[name], macros))
     return frozenset(seen)
+
+
+def shared_body(definition: SharedDefinition) -> str:
+    """The SELECT a view or a table macro stands for; a scalar macro's expression as a SELECT."""
+    body = view_body(definition.sql.text).strip().rstrip(";")
+    if definition.kind == "MACRO":
+        table = re.match(r"TABLE\b", body, re.IGNORECASE)
+        body = body[table.end():] if table else f"SELECT {body}"
+    return body
+
+
+def _reads(sql: str, macros: frozenset[str]) -> frozenset[str]:
+    return referenced_names(sql) | (_words(sql) & macros)
 
 
 def materialisable_views(plan: "Plan", shared: list[SharedDefinition]) -> list[SharedDefinition]:
     """The views the plan reads that do not depend on `period`, each after the views it reads.
 
-    These are computed once per run instead of once per query that reads them: the visit views, for
-    instance, are read by six queries. A view read by a single query is left as it is.
+    These are computed once per run instead of once per query that reads them: `visits_due`, for
+    instance, is read by the queries of six indicators. A view read by a single query is left as it
+    is, and so is one that reads `period` (directly or through a view or macro): its rows change with
+    each group of indicators' `period`, so it is computed with each query that reads it.
     """
     views = {d.name: d for d in shared if d.kind == "VIEW"}
     readers: dict[str, int] = {}
@@ -135,7 +155,7 @@ def materialisable_views(plan: "Plan", shared: list[SharedDefinition]) -> list[S
         for query in (indicator_plan.numerator, indicator_plan.denominator):
             for name in names_read([query], shared) if query else ():
                 readers[name] = readers.get(name, 0) + 1
-    reads = {name: names_read([Sql(view_body(views[name].sql.text), "", 1)], shared) for name in readers if name in views}
+    reads = {name: names_read([Sql(shared_body(views[name]), "", 1)], shared) for name in readers if name in views}
     # A view read by one query only is left to DuckDB, which can push that query's filters into it.
     candidates = {name for name, read in reads.items() if "period" not in read and readers[name] > 1}
     ordered: list[SharedDefinition] = []

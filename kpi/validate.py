@@ -7,14 +7,14 @@ Definitions only: running them on a council's extracts is validate_data.py's sta
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Iterable
+from typing import Iterable, Sequence
 
 import duckdb
 
 from kpi import database
-from kpi.definitions import Definitions, Indicator, Sql
+from kpi.definitions import Definitions, Indicator, SharedDefinition, Sql
 from kpi.issues import Issue
-from kpi.plan import period_rows
+from kpi.plan import names_read, period_rows
 from kpi.run import NUMERIC_TYPES
 from kpi.sqlcheck import describe_error, locate, referenced_names, select_problem, shadowing_problem, view_body
 
@@ -130,14 +130,19 @@ def check_sql(indicators: Iterable[Indicator], definitions: Definitions) -> list
                 sql = getattr(indicator, part)
                 if sql is None:
                     continue
-                issues.extend(check_query(con, sql, part))
+                issues.extend(check_query(con, sql, part, list(definitions.shared)))
         return issues
     finally:
         con.close()
 
 
-def check_query(con: duckdb.DuckDBPyConnection, sql: Sql, part: str) -> list[Issue]:
-    """The problems of one query, pointing at the line inside the YAML file where DuckDB found them."""
+def check_query(
+    con: duckdb.DuckDBPyConnection, sql: Sql, part: str, shared: Sequence[SharedDefinition] = (),
+) -> list[Issue]:
+    """The problems of one query, pointing at the line inside the YAML file where DuckDB found them.
+
+    A query may join `period` itself or read a shared view or macro that does.
+    """
     problem = select_problem(sql.text, part)
     if problem:
         return [Issue("not-a-select", problem, sql.file, sql.line, hint="an indicator's SQL only reads: one SELECT, no other statement")]
@@ -151,9 +156,9 @@ def check_query(con: duckdb.DuckDBPyConnection, sql: Sql, part: str) -> list[Iss
         line = locate(sql.text, error)
         return [Issue("sql-binding", f"the {part} does not bind: {message}", sql.file, sql.file_line(line) if line else sql.line)]
     issues = []
-    if "period" not in referenced_names(sql.text):
+    if "period" not in names_read([sql], list(shared)):
         issues.append(Issue("no-period", f"the {part} does not join the `period` relation, so every month counts the same rows",
-                            sql.file, sql.line, hint="join period p on the date that places a row in a month", level="warning"))
+                            sql.file, sql.line, hint="join period p on the date that places a row in a month, or read a shared view that does", level="warning"))
     if "month" not in columns:
         issues.append(Issue("no-month", f"the {part} returns no column `month`", sql.file, sql.line,
                             hint="join the `period` relation and select p.month"))

@@ -1,5 +1,6 @@
 -- Children looked after: short breaks, periods of care, the spans in which a child counts as looked
--- after, placements, reviews and health checks (CSC 200-251, 260). Views only; indicators join `period`.
+-- after, placements, reviews and health checks (CSC 200-251, 260). Views only;
+-- the last ones read `period` (one row per month and its window).
 -- Like every episode, a span or placement is open on day d when is_open_at(start, end, d): one that
 -- ends on d is closed by then.
 
@@ -142,3 +143,82 @@ SELECT clah_health_check_id,
 FROM ssd_cla_health
 WHERE clah_health_check_date IS NOT NULL
   AND coalesce(upper(trim(clah_health_check_status)), '') NOT IN ('PLANNED', 'REFUSED', 'CANCELLED');
+
+-- Views over `period`: rows per month, for the windows of the indicators that read them.
+
+-- One row per child looked after at the month end (period.snapshot_date): a span of
+-- looked_after_spans open that day, so short breaks do not count (CSC 200, 201 and the month-end
+-- measures). care_start_date and cla_id: the start of the child's period of care (the earliest,
+-- should two be open) and its id; clae_cla_episode_id: the child's first episode open that day;
+-- placed_for_adoption: in a placement for adoption (A3-A6) open that day.
+CREATE OR REPLACE VIEW looked_after_at_month_end AS
+WITH children AS (
+    SELECT p.month, p.snapshot_date, s.person_id,
+           min(s.clae_cla_episode_id)           AS clae_cla_episode_id,
+           min(s.care_start_date)               AS care_start_date,
+           arg_min(s.cla_id, s.care_start_date) AS cla_id
+    FROM looked_after_spans s
+    JOIN period p ON is_open_at(s.span_start_date, s.span_end_date, p.snapshot_date)
+    GROUP BY p.month, p.snapshot_date, s.person_id
+)
+SELECT c.*,
+       EXISTS (SELECT 1 FROM cla_placements pl
+               WHERE pl.person_id = c.person_id AND pl.placed_for_adoption
+                 AND is_open_at(pl.start_date, pl.end_date, c.snapshot_date)) AS placed_for_adoption
+FROM children c;
+
+-- Children looked after at the month end who had been in care 12 months or more: their period of
+-- care started on or before the same day a year earlier (CSC 250, 251).
+CREATE OR REPLACE VIEW looked_after_12_months_at_month_end AS
+SELECT *
+FROM looked_after_at_month_end
+WHERE care_start_date <= snapshot_date - INTERVAL 12 MONTH;
+
+-- One row per child looked after at some time in the window: a span started by its end and not
+-- ended by its start (CSC 260).
+CREATE OR REPLACE VIEW looked_after_in_window AS
+SELECT p.month, s.person_id, min(s.clae_cla_episode_id) AS clae_cla_episode_id
+FROM looked_after_spans s
+JOIN period p
+  ON s.span_start_date <= p.end_date
+ AND (s.span_end_date IS NULL OR s.span_end_date > p.start_date)
+GROUP BY p.month, s.person_id;
+
+-- Children looked after at the month end, not placed for adoption that day, whose period of care had
+-- lasted 20 working days or more: the children whose reviews are counted (CSC 218).
+CREATE OR REPLACE VIEW looked_after_20_working_days_at_month_end AS
+SELECT *
+FROM looked_after_at_month_end
+WHERE NOT placed_for_adoption
+  AND working_days(care_start_date, snapshot_date) >= 20;
+
+-- Children looked after at the month end, aged under 16 that day, whose period of care had begun
+-- 2.5 years (30 months) or more before: the long-term cohort of placement stability (CSC 229).
+CREATE OR REPLACE VIEW looked_after_2_5_years_under_16_at_month_end AS
+SELECT c.*
+FROM looked_after_at_month_end c
+JOIN ssd_person pe ON pe.pers_person_id = c.person_id
+WHERE age_in_years(pe.pers_dob, c.snapshot_date) < 16
+  AND c.care_start_date <= c.snapshot_date - INTERVAL 30 MONTH;
+
+-- Periods of care begun in the window, not on a short break, that lasted 20 working days or more
+-- (still open, or ended on or after the 20th working day): the children owed an initial health
+-- assessment within 20 working days (CSC 247).
+CREATE OR REPLACE VIEW care_begun_20_working_days_in_window AS
+SELECT p.month, c.cla_id, c.person_id, c.care_start_date, c.care_end_date
+FROM periods_of_care c
+JOIN period p ON c.care_start_date BETWEEN p.start_date AND p.end_date
+WHERE NOT c.starts_on_short_break
+  AND (c.care_end_date IS NULL OR c.care_end_date >= add_working_days(c.care_start_date, 20));
+
+-- The children of looked_after_12_months_at_month_end with a check of check_kind ('HEALTH' or
+-- 'DENTAL', as in cla_health_checks_done) carried out in the window; latest_check_date: the latest
+-- (CSC 250, 251).
+CREATE OR REPLACE MACRO looked_after_12_months_checked(check_kind) AS TABLE
+SELECT c.month, c.person_id, c.care_start_date, max(h.check_date) AS latest_check_date
+FROM looked_after_12_months_at_month_end c
+JOIN period p ON p.month = c.month
+JOIN cla_health_checks_done h
+  ON h.person_id = c.person_id AND h.check_type = check_kind
+ AND h.check_date BETWEEN p.start_date AND p.end_date
+GROUP BY c.month, c.person_id, c.care_start_date;
