@@ -10,12 +10,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, localcontext
-from typing import Mapping
+from typing import TYPE_CHECKING, Mapping
 
 from kpi.definitions import Indicator
 from kpi.periods import is_reported, previous_reported
 from kpi.plan import IndicatorPlan, Plan
 from kpi.run import Counts
+
+if TYPE_CHECKING:
+    from kpi.provenance import Provenance
 
 SUPPRESSED_TEXT = "Suppressed due to low numbers"
 SCALE = {"percent": 100.0, "rate_per_10000": 10_000.0}
@@ -137,6 +140,7 @@ class Scorecard:
     results: tuple[IndicatorResult, ...]
     summary: Summary
     by: str | None = None  # the dimension of the breakdowns, when asked for
+    provenance: "Provenance | None" = None  # what made it (provenance.py), recorded by the pipeline
 
 
 def month_result(indicator: Indicator, counts: Counts, month: date, default_suppress: int | None) -> MonthResult:

@@ -75,7 +75,7 @@ def _loaded_definitions(project: Project):
 
 @command()
 def compute(
-    period: str = typer.Option(..., "--period", help="The reporting month, YYYY-MM."),
+    period: Optional[str] = typer.Option(None, "--period", help="The reporting month, YYYY-MM (required, unless --reproduce)."),
     data: Optional[Path] = DataOption,
     indicators: Optional[str] = typer.Option(None, "--indicators", help="Ids to include: patterns, comma-separated, e.g. 'CSC 0*,CSC 181'."),
     service_group: Optional[str] = typer.Option(None, "--service-group", help="Only this service group."),
@@ -84,6 +84,7 @@ def compute(
     output: Optional[Path] = typer.Option(None, "--output", help="Write to this file (atomically) instead of stdout."),
     scale: int = typer.Option(1, "--scale", help="Demo council only: multiply its population and volumes.", min=1),
     by: Optional[str] = typer.Option(None, "--by", help="Also break each indicator down by a column its queries return, e.g. team."),
+    reproduce: Optional[Path] = typer.Option(None, "--reproduce", help="Run again what this JSON scorecard's provenance records, and say whether every number matches."),
     project: Optional[Path] = ProjectOption,
 ) -> None:
     """Compute the scorecard for a month, with history, trend and status against target.
@@ -97,9 +98,16 @@ def compute(
       kpi compute --period 2017-09 --service-group "Child Protection"
 
       kpi compute --period 2017-09 --by team --format csv
+
+      kpi compute --reproduce scorecard.json
     """
     from kpi import pipeline, render
 
+    if reproduce is not None:
+        _reproduce(reproduce, project)
+        return
+    if period is None:
+        raise KpiError("--period is missing: give the reporting month, e.g. --period 2017-09")
     month = parse_period(period)
     proj = open_project(project)
     fmt = _choose_format(fmt, output)
@@ -119,6 +127,24 @@ def compute(
     if failed:
         typer.echo(f"{len(failed)} indicator(s) failed: {', '.join(failed)}", err=True)
         raise typer.Exit(1)
+
+
+def _reproduce(recorded: Path, project: Path | None) -> None:
+    """Exit 0 when every number of the recorded scorecard comes out the same again, else 1."""
+    from kpi import pipeline, render
+    from kpi.reproduce import reproduce
+
+    proj = open_project(project)
+    definitions = _loaded_definitions(proj)
+
+    def compute_again(month, data, ids, by, scale):
+        chosen = tuple(i for i in definitions.indicators if i.id in set(ids))
+        scorecard = pipeline.compute(proj, definitions, chosen, month, data, scale, by, _progress())
+        return render.to_json_dict(scorecard)
+
+    outcome = reproduce(proj, recorded, compute_again)
+    _write(render.render_reproduction(outcome))
+    raise typer.Exit(0 if outcome.matches else 1)
 
 
 def _progress():

@@ -15,14 +15,16 @@ from typing import Callable, Iterable, Mapping
 
 import duckdb
 
-from kpi import database
+from kpi import __version__, database
 from kpi.assess import Scorecard, assess
 from kpi.config import Project
 from kpi.definitions import Definitions, Indicator
 from kpi.extracts import Table, find_sources, load_table, table_definitions
 from kpi.issues import Issue, KpiError, display_path
 from kpi.load import load_indicators, load_query_files
+from kpi.periods import format_period
 from kpi.plan import Plan, materialisable_views, plan_scorecard
+from kpi.provenance import DataRead, Provenance, definitions_sha256, file_sha256, git_state, now
 from kpi.run import Counts, run_plan
 
 REFERENCE_TABLES = ("ref_benchmarks",)
@@ -60,18 +62,21 @@ def select_indicators(
 
 def open_database(
     definitions: Definitions, plan: Plan, data: Path | None, closure_days: tuple[date, ...] = (), scale: int = 1,
-    progress: Callable[[str], None] | None = None,
+    progress: Callable[[str], None] | None = None, reads: list[DataRead] | None = None,
 ) -> duckdb.DuckDBPyConnection:
     """A locked connection holding the extracts the plan reads (from `data`, or the demo council).
 
-    `progress`, when given, is told about each table as it loads (the CLI shows it on a terminal).
+    `progress`, when given, is told about each table as it loads (the CLI shows it on a terminal);
+    `reads`, when given, receives a record of each table read (for the output's provenance).
     """
     con = database.connect()
     needed = set(plan.tables) | set(REFERENCE_TABLES)
     if data is None:
         _load_demo(con, definitions.tables, scale)
+        if reads is not None:
+            reads.extend(_demo_reads(con, sorted(needed), scale))
     else:
-        _load_files(con, definitions.tables, plan, data, needed, progress)
+        _load_files(con, definitions.tables, plan, data, needed, progress, reads)
     database.create_missing_tables(con, definitions.tables.values())
     database.lock(con)
     database.install_calendar(con, closure_days)
@@ -97,9 +102,18 @@ def _load_demo(con: duckdb.DuckDBPyConnection, tables: Mapping[str, Table], scal
         demo_cache.store(cached, frames)
 
 
+def _demo_reads(con: duckdb.DuckDBPyConnection, tables: list[str], scale: int) -> list[DataRead]:
+    present = {row[0] for row in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+    return [DataRead(name, f"the demo council (scale {scale})", _rows(con, name)) for name in tables if name in present]
+
+
+def _rows(con: duckdb.DuckDBPyConnection, table: str) -> int:
+    return con.execute(f'SELECT count(*) FROM "{table}"').fetchall()[0][0]
+
+
 def _load_files(
     con: duckdb.DuckDBPyConnection, tables: Mapping[str, Table], plan: Plan, data: Path, needed: set[str],
-    progress: Callable[[str], None] | None = None,
+    progress: Callable[[str], None] | None = None, reads: list[DataRead] | None = None,
 ) -> None:
     sources, issues = find_sources(data, tables)
     for name in sorted(needed):
@@ -114,8 +128,11 @@ def _load_files(
         started = time.perf_counter()
         problems = load_table(con, tables[name], sources[name])
         issues.extend(problems)
+        rows = 0 if problems else _rows(con, name)
+        if reads is not None and not problems:
+            source = sources[name]
+            reads.append(DataRead(name, source.shown, rows, file_sha256(source.path) if source.kind != "duckdb" else None))
         if progress:
-            rows = 0 if problems else con.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0]
             state = f"{len(problems)} problem(s)" if problems else f"{rows:,} rows"
             progress(f"[{number}/{len(chosen)}] {sources[name].shown}: {state} in {time.perf_counter() - started:.1f} s")
     if issues:
@@ -179,7 +196,8 @@ def compute(
     refused = definition_errors(definitions, indicators)
     plan = plan_scorecard(indicators, period, list(definitions.shared), definitions.tables, config.fy_start_month)
     runnable = replace(plan, indicators=tuple(p for p in plan.indicators if p.indicator.id not in refused))
-    con = open_database(definitions, runnable, data, config.closure_days, scale, progress)
+    reads: list[DataRead] = []
+    con = open_database(definitions, runnable, data, config.closure_days, scale, progress, reads)
     try:
         counts = run_plan(con, runnable, by, config.query_time_limit)
         benchmarks = read_benchmarks(con)
@@ -189,7 +207,31 @@ def compute(
     # The demo council is a North East council, as the seed's was (its benchmarks are the seed's).
     authority = config.authority_name or (DEMO_AUTHORITY if data is None else "")
     region = config.region_name or (DEMO_REGION if data is None else "")
-    return assess(plan, counts, benchmarks, authority, region, config.suppress_below, by)
+    scorecard = assess(plan, counts, benchmarks, authority, region, config.suppress_below, by)
+    return replace(scorecard, provenance=record_provenance(project, definitions, indicators, period, data, scale, by, reads))
+
+
+def record_provenance(
+    project: Project, definitions: Definitions, indicators: Iterable[Indicator], period: date, data: Path | None,
+    scale: int, by: str | None, reads: Iterable[DataRead],
+) -> Provenance:
+    """What made this run: the engine, the definitions and every table read (provenance.py)."""
+    files = [i.path for i in definitions.indicators] + [f.path for f in definitions.query_files]
+    files.append(project.schemas_dir / "extracts.yaml")
+    commit, dirty = git_state(project.root)
+    return Provenance(
+        kpi_version=__version__,
+        definitions_sha256=definitions_sha256(files, project.root),
+        git_commit=commit,
+        git_dirty=dirty,
+        source="demo" if data is None else "files",
+        data=None if data is None else str(Path(data).resolve()),
+        extract_date=None,
+        generated_at=now(),
+        period=format_period(period),
+        selection={"indicators": [i.id for i in indicators], "by": by, "scale": scale if data is None else None},
+        tables=tuple(reads),
+    )
 
 
 def validate_project(

@@ -46,6 +46,7 @@ def to_json_dict(scorecard: Scorecard) -> dict[str, Any]:
             "target": dict(scorecard.summary.target),
         },
         "indicators": [_indicator_json(r, scorecard.by) for r in scorecard.results],
+        "provenance": scorecard.provenance.to_dict() if scorecard.provenance else None,
     }
 
 
@@ -241,3 +242,14 @@ def render(scorecard: Scorecard, fmt: str, templates: Path | None = None, screen
     if fmt == "table":
         return render_table(scorecard, screen)
     return {"csv": render_csv, "json": render_json}[fmt](scorecard)
+
+
+def render_reproduction(outcome) -> str:
+    """What `kpi compute --reproduce` found: every number matches, or which differ and what changed."""
+    if outcome.matches:
+        return f"every number of {outcome.recorded} comes out the same again\n"
+    lines = [f"{len(outcome.number_differences)} published value(s) of {outcome.recorded} differ now:"]
+    lines += [f"  {difference}" for difference in outcome.number_differences]
+    lines.append("what changed since:" if outcome.causes else "nothing recorded changed (the same definitions, data and kpi): please report this")
+    lines += [f"  {cause}" for cause in outcome.causes]
+    return "\n".join(lines) + "\n"
