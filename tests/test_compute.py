@@ -92,11 +92,14 @@ def test_summary_counts(scorecard):
     }
 
 
-def test_json_shape_has_every_key_of_the_spec(scorecard):
+def test_json_shape_has_every_key_of_the_spec(kpi):
+    result = kpi("compute", "--project", FIXTURE_PROJECT, "--data", FIXTURE_EXTRACTS, "--period", "2017-09", "--format", "json")
+    scorecard = json.loads(result.stdout)
     keys = {"id", "title", "lead_officer", "service_group", "tier", "collected", "reported", "polarity", "unit",
             "value", "display", "numerator", "denominator", "months", "outturns", "same_period_last_year",
             "benchmarks", "trend", "target", "target_status", "suppressed", "error"}
-    assert set(scorecard) == {"period", "authority", "summary", "indicators"}
+    # SPEC §9, and what issue 10 adds at the top level: the provenance of every number.
+    assert set(scorecard) == {"period", "authority", "summary", "indicators", "provenance"}
     assert all(set(i) == keys for i in scorecard["indicators"])
 
 
