@@ -28,8 +28,8 @@ finally:
 def kpi_without_numpy(tmp_path: Path, *args) -> tuple[subprocess.CompletedProcess, list[str]]:
     """`kpi *args` in a subprocess without numpy; the result and the kpi.demo modules it imported."""
     modules = tmp_path / "modules.json"
-    env = {**os.environ, "KPI_MODULES_FILE": str(modules)}
-    env.setdefault("KPI_CACHE_DIR", str(tmp_path / "cache"))
+    # The demo cache is tmp_path/cache: empty unless the test filled it.
+    env = {**os.environ, "KPI_MODULES_FILE": str(modules), "KPI_CACHE_DIR": str(tmp_path / "cache")}
     result = subprocess.run([sys.executable, "-c", WITHOUT_NUMPY, *map(str, args)], cwd=REPO, env=env,
                             capture_output=True, text=True, timeout=600)
     return result, json.loads(modules.read_text())

@@ -14,6 +14,8 @@ from kpi.demo.people import People, Pool
 from kpi.demo.timeline import EH_SIM_START, EXTRACT, START
 
 
+# Volumes are at scale 1 and per month unless said; volumes and rates are calibrated to the seed's
+# September 2017 figures (seed/q2_2017_report.csv, INDICATORS.md).
 EH_EPISODES_PER_MONTH = 140          # CSC 001: 783 early help assessments FYTD / 6
 EH_REASONS = ("Parenting", "Domestic abuse", "School attendance", "Emotional wellbeing", "Behaviour",
               "Parental mental health", "Substance misuse", "Housing")

@@ -17,6 +17,8 @@ from kpi.demo.people import People
 from kpi.demo.timeline import EXTRACT, OPEN, START
 
 
+# Volumes are at scale 1 and per month unless said; volumes and rates are calibrated to the seed's
+# September 2017 figures (seed/q2_2017_report.csv, INDICATORS.md).
 CARE_LEAVER_SUITABLE = 0.96          # CSC 286: 46/48
 CARE_LEAVER_NEET = 0.29              # CSC 294: 14/48
 ACCOMMODATION_SUITABLE = ("U", "Z", "E", "D", "B", "K", "T", "C")   # SSDA903 ACCOM

@@ -16,6 +16,8 @@ from kpi.demo.context import Context
 from kpi.demo.timeline import EXTRACT, OPEN, START, day_number
 
 
+# Volumes are at scale 1 and per month unless said; volumes and rates are calibrated to the seed's
+# September 2017 figures (seed/q2_2017_report.csv, INDICATORS.md).
 ON_PLAN_STRATEGY = 0.25              # plans with a later strategy discussion (those CSC 161 leaves out)
 CP_REVIEW_LATE = 0.015               # CSC 191: 100% in the seed, near it here
 CP_VISIT_LATE = 0.105                # visits more than 10 working days after the last: 88% in time (CSC 252a)

@@ -18,6 +18,8 @@ from kpi.demo.people import People, Pool
 from kpi.demo.timeline import CLA_SIM_START, EXTRACT, OPEN, START
 
 
+# Volumes are at scale 1 and per month unless said; volumes and rates are calibrated to the seed's
+# September 2017 figures (seed/q2_2017_report.csv, INDICATORS.md).
 CLA_ENTRIES_PER_MONTH = 6.0          # periods of care begun outside the CP route; tuned to CSC 201's 216 at month end
 SHORT_BREAK_STARTS_PER_MONTH = 0.45  # V3/V4 short-break periods, about 8 open at a month end (excluded by CSC 201)
 UNSTABLE_CARE = 0.12                 # children whose placements keep breaking down (CSC 228: 26/216 with 3+ in a year)

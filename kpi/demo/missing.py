@@ -14,6 +14,8 @@ from kpi.demo.people import People
 from kpi.demo.timeline import DAY, EXTRACT, START
 
 
+# Volumes are at scale 1 and per month unless said; volumes and rates are calibrated to the seed's
+# September 2017 figures (seed/q2_2017_report.csv, INDICATORS.md).
 MISSING_FROM_CARE_PER_MONTH = 40     # CSC 246: 'M' episodes of looked-after children (10+), 2014-18 average;
                                      # more children of that age are in care by September 2017, when it gives ~43
 MISSING_ON_PLAN_PER_MONTH = 4        # episodes of children on a CP plan, not looked after (CSC 246 leaves them out)

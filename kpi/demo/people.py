@@ -16,6 +16,8 @@ from kpi.demo.context import Context
 from kpi.demo.timeline import EXTRACT, day_number
 
 
+# Volumes are at scale 1 and per month unless said; volumes and rates are calibrated to the seed's
+# September 2017 figures (seed/q2_2017_report.csv, INDICATORS.md).
 _OLDEST_DOB = date(1992, 4, 1)       # aged 21 in April 2014: the oldest care leaver the extract shows
 _FAMILY_START = date(1984, 1, 1)     # first births of families (their younger children are born later)
 CHILDREN_0_17 = 22_627               # "Sept - Den" of every rate: the mid-2017 0-17 population

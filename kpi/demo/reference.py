@@ -14,6 +14,8 @@ from kpi.demo.columns import table_schemas
 from kpi.demo.context import Context
 
 
+# Volumes are at scale 1 and per month unless said; volumes and rates are calibrated to the seed's
+# September 2017 figures (seed/q2_2017_report.csv, INDICATORS.md).
 POPULATION_BY_YEAR = {               # mid-year estimates for ref_population; 2017 is the seed's
     2013: 22_910, 2014: 22_860, 2015: 22_800, 2016: 22_710, 2017: 22_627, 2018: 22_570,
 }

@@ -17,6 +17,8 @@ from kpi.demo.timeline import CIN_SIM_START, DAY, EXTRACT, HISTORY_START, START
 from kpi.demo.workforce import Staff
 
 
+# Volumes are at scale 1 and per month unless said; volumes and rates are calibrated to the seed's
+# September 2017 figures (seed/q2_2017_report.csv, INDICATORS.md).
 COMMUNICATIONS_PER_MONTH = 425       # CSC 004 Sept (2,542 FYTD / 6 = 424)
 SIBLINGS_WANTED = (0.35, 0.30, 0.20, 0.15)   # 0-3 more children named on a communication, as the family allows:
                                      # CSC 004i/004: 698 rows for 425 communications

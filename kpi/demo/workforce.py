@@ -18,6 +18,8 @@ from kpi.demo.looked_after import Periods
 from kpi.demo.timeline import EXTRACT, OPEN, START
 
 
+# Volumes are at scale 1 and per month unless said; volumes and rates are calibrated to the seed's
+# September 2017 figures (seed/q2_2017_report.csv, INDICATORS.md).
 PROFESSIONALS = {                    # staff at scale 1: (team prefix, teams, per team, job title, qualified)
     "assessment": ("Assessment Team", 3, 6, "Social Worker", True),
     "safeguarding": ("Safeguarding Team", 4, 6, "Social Worker", True),
