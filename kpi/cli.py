@@ -395,7 +395,11 @@ def demo(
         raise typer.Exit(2)
     from kpi import demo as demo_council
 
-    tables = demo_council.generate(scale=scale)
+    try:
+        tables = demo_council.generate(scale=scale)
+    except KpiError as error:  # numpy, the `demo` extra, is not installed
+        _fail(error)
+        return
     demo_council.write_extracts(tables, out, fmt)
     typer.echo(f"wrote {len(tables)} tables to {out}", err=True)
 

@@ -63,6 +63,13 @@ def test_the_demo_without_numpy_and_no_cache_says_how_to_install_it(tmp_path):
     assert not any(tmp_path.glob("cache/*.duckdb"))
 
 
+def test_writing_the_demo_without_numpy_says_how_to_install_it(tmp_path):
+    result, _ = kpi_without_numpy(tmp_path, "demo", "--out", tmp_path / "out")
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [result.stderr.strip()] and "pip install 'kpi[demo]'" in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
 def test_a_cached_demo_loads_without_numpy(tmp_path, monkeypatch):
     monkeypatch.setenv("KPI_CACHE_DIR", str(tmp_path / "cache"))
     with_numpy = Kpi().json("compute", "--period", "2017-09", "--project", REPO)  # generates and caches the demo
