@@ -354,7 +354,7 @@ def demo(
         raise KpiError("--format must be csv or parquet")
     from kpi import demo as demo_council
 
-    tables = demo_council.generate(scale=scale)
+    tables = demo_council.generate(scale=scale)  # a KpiError when numpy, the `demo` extra, is missing
     demo_council.write_extracts(tables, out, fmt)
     typer.echo(f"wrote {len(tables)} tables to {out}", err=True)
 

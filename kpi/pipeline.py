@@ -87,13 +87,13 @@ def open_database(
 
 
 def _load_demo(con: duckdb.DuckDBPyConnection, tables: Mapping[str, Table], scale: int) -> None:
-    """The demo council: from the cache when this version of it was generated before (demo_cache.py)."""
-    from kpi import demo_cache
+    """The demo council: from the cache when this version of it was generated before (kpi/demo/cache.py)."""
+    from kpi.demo import cache as demo_cache
 
     cached = demo_cache.cache_file(scale)
     if cached is not None and demo_cache.load(con, cached, tables):
         return
-    from kpi import demo  # imports numpy and polars: only when generating
+    from kpi import demo  # generate() imports numpy: only when there is no cached demo
 
     frames = {name: frame for name, frame in demo.generate(scale=scale).items() if name in tables}
     for name, frame in frames.items():
@@ -282,7 +282,7 @@ def check_data(definitions: Definitions, data: Path | None, extract_date: date |
     con = database.connect()
     try:
         if data is None:
-            from kpi import demo
+            from kpi import demo  # its dates only: numpy is not imported unless the demo is generated
 
             _load_demo(con, definitions.tables, scale)
             present = set(definitions.tables)

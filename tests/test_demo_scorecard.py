@@ -103,7 +103,7 @@ def test_the_readme_command_works_from_any_folder(tmp_path, monkeypatch):
 
 
 def test_the_demo_is_cached_and_the_cache_gives_the_same_numbers(embedded, tmp_path, monkeypatch):
-    from kpi import demo_cache
+    from kpi.demo import cache as demo_cache
 
     monkeypatch.setenv("KPI_CACHE_DIR", str(tmp_path))
     first = Kpi().json("compute", "--period", "2017-09", "--project", REPO)
@@ -116,7 +116,7 @@ def test_the_demo_is_cached_and_the_cache_gives_the_same_numbers(embedded, tmp_p
 
 
 def test_the_cache_can_be_switched_off(tmp_path, monkeypatch):
-    from kpi import demo_cache
+    from kpi.demo import cache as demo_cache
 
     monkeypatch.setenv("KPI_NO_CACHE", "1")
     assert demo_cache.cache_file(1) is None
