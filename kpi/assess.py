@@ -134,6 +134,7 @@ class Scorecard:
     results: tuple[IndicatorResult, ...]
     summary: Summary
     by: str | None = None  # the dimension of the breakdowns, when asked for
+    warnings: tuple[str, ...] = ()  # about the data: e.g. values the source profile does not map
 
 
 def month_result(indicator: Indicator, counts: Counts, month: date, default_suppress: int | None) -> MonthResult:

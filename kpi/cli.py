@@ -25,6 +25,7 @@ app = typer.Typer(
 
 ProjectOption = typer.Option(None, "--project", help="Folder holding indicators/, queries/ and kpi.toml (default: the current folder if it has indicators/, else the bundled definitions).")
 DataOption = typer.Option(None, "--data", help="Folder of extracts (<table>.csv, .parquet, .xlsx) or a DuckDB file. Default: kpi.toml's `data`, else the demo council.")
+SourceOption = typer.Option(None, "--source", help="The source profile the files are read with, e.g. ssd-systemc (default: kpi.toml's `source`, else ssd; `kpi sources` lists them).")
 
 
 def _fail(error: KpiError) -> None:
@@ -53,6 +54,7 @@ def compute(
     output: Optional[Path] = typer.Option(None, "--output", help="Write to this file (atomically) instead of stdout."),
     scale: int = typer.Option(1, "--scale", help="Demo council only: multiply its population and volumes.", min=1),
     by: Optional[str] = typer.Option(None, "--by", help="Also break each indicator down by a column its queries return, e.g. team."),
+    source: Optional[str] = SourceOption,
     project: Optional[Path] = ProjectOption,
 ) -> None:
     """Compute the scorecard for a month, with history, trend and status against target.
@@ -81,10 +83,12 @@ def compute(
             raise KpiError("no indicator matches the filters given: `kpi list` shows them all")
         if by is not None and not by.isidentifier():
             raise KpiError(f"--by {by!r} is not a column name")
-        scorecard = pipeline.compute(proj, definitions, chosen, month, data or proj.config.data, scale, by, _progress())
+        scorecard = pipeline.compute(proj, definitions, chosen, month, data or proj.config.data, scale, by, _progress(), source)
     except KpiError as error:
         _fail(error)
         return
+    for warning in scorecard.warnings:
+        typer.echo(f"warning: {warning}", err=True)
     if output:
         render.write_scorecard(scorecard, fmt, output)
         typer.echo(f"wrote {output}", err=True)
@@ -124,6 +128,7 @@ def validate(
     output_format: str = typer.Option("text", "--output-format", help="text | json | github (GitHub Actions annotations)."),
     data: Optional[Path] = typer.Option(None, "--data", help="Also run the indicators on these extracts and flag a percentage above 100 in any month (needs --period)."),
     period: Optional[str] = typer.Option(None, "--period", help="With --data: the reporting month whose scorecard months are checked."),
+    source: Optional[str] = SourceOption,
     project: Optional[Path] = ProjectOption,
 ) -> None:
     """Check every definition: YAML, the JSON Schema, rules across files, and the SQL.
@@ -154,7 +159,7 @@ def validate(
     issues = run_validation(definitions)
     if data is not None and not any(i.level == "error" for i in issues):
         try:
-            scorecard = pipeline.compute(proj, definitions, definitions.indicators, _period(period), data)
+            scorecard = pipeline.compute(proj, definitions, definitions.indicators, _period(period), data, source=source)
         except KpiError as error:
             _fail(error)
             return
@@ -256,6 +261,7 @@ def list_command(project: Optional[Path] = ProjectOption) -> None:
 def explain(
     indicator_id: str = typer.Argument(..., metavar="ID", help="The indicator id, e.g. 'CSC 038'."),
     period: str = typer.Option(..., "--period", help="The reporting month, YYYY-MM."),
+    source: Optional[str] = SourceOption,
     project: Optional[Path] = ProjectOption,
 ) -> None:
     """Show the SQL as run for an indicator, with the `period` rows (each month's window).
@@ -274,6 +280,7 @@ def explain(
         chosen = pipeline.select_indicators(definitions.indicators, indicator_id)
         if not chosen:
             raise KpiError(f"no indicator has the id {indicator_id!r}: `kpi list` shows them all")
+        profile, rows = pipeline.coverage(proj, definitions, None, source)
     except KpiError as error:
         _fail(error)
         return
@@ -282,6 +289,7 @@ def explain(
     typer.echo(f"-- {i.id}: {i.title}")
     typer.echo(f"-- collected {i.collected}, reported {i.reported}, unit {i.unit}, polarity {i.polarity}")
     typer.echo(f"-- reads: {', '.join(sorted(plan.tables)) or 'no extract table'}")
+    typer.echo(f"-- source {profile.name}: " + next(("computable" if r.computable else f"not computable: {r.reason}") for r in rows if r.indicator_id == i.id))
     typer.echo("-- period (one row per month computed):")
     for row in plan.period:
         typer.echo(f"--   {format_period(row['month'])}: {row['start_date']} to {row['end_date']} (snapshot {row['snapshot_date']})")
@@ -300,6 +308,7 @@ def drill(
     fmt: Optional[str] = typer.Option(None, "--format", help="table | csv | json (default: table on a terminal, csv otherwise)."),
     data: Optional[Path] = DataOption,
     allow_suppressed: bool = typer.Option(False, "--allow-suppressed", help="Show the rows of a number withheld for small numbers."),
+    source: Optional[str] = SourceOption,
     project: Optional[Path] = ProjectOption,
 ) -> None:
     """The rows behind a number: the children or events counted. These are case-level records.
@@ -322,7 +331,7 @@ def drill(
         chosen = [i for i in definitions.indicators if i.id.lower() == indicator_id.lower()]
         if not chosen:
             raise KpiError(f"no indicator has the id {indicator_id!r}: `kpi list` shows them all")
-        rows = pipeline.drill_rows(proj, definitions, chosen[0], month, part, data or proj.config.data, allow_suppressed)
+        rows = pipeline.drill_rows(proj, definitions, chosen[0], month, part, data or proj.config.data, allow_suppressed, source)
     except KpiError as error:
         _fail(error)
         return
@@ -335,6 +344,7 @@ def check_data(
     data: Optional[Path] = DataOption,
     extract_date: Optional[str] = typer.Option(None, "--extract-date", help="The date the extract was taken, YYYY-MM-DD (default: today; the demo council's own date without --data)."),
     examples: bool = typer.Option(True, "--examples/--no-examples", help="Show example rows of each finding."),
+    source: Optional[str] = SourceOption,
     project: Optional[Path] = ProjectOption,
 ) -> None:
     """Data-quality findings per table: duplicate or empty keys, ends before starts, dates after the
@@ -359,7 +369,7 @@ def check_data(
             except ValueError:
                 raise KpiError(f"--extract-date {extract_date!r} is not a date: write it as YYYY-MM-DD") from None
         definitions = pipeline.load_definitions(proj)
-        findings, present = pipeline.check_data(definitions, data or proj.config.data, when)
+        findings, present = pipeline.check_data(definitions, data or proj.config.data, when, project=proj, source=source)
     except KpiError as error:
         _fail(error)
         return
@@ -376,6 +386,58 @@ def check_data(
                 for example in finding.examples:
                     typer.echo("    " + ", ".join(f"{k}={v}" for k, v in example.items()))
     typer.echo(f"{len(present)} table(s) checked: {sum(f.count for f in findings):,} finding(s) in {len(by_table)} table(s)", err=True)
+
+
+@app.command()
+def sources(project: Optional[Path] = ProjectOption) -> None:
+    """The source profiles: how each kind of extract becomes the canonical tables, and what each maps.
+
+    Example:
+
+      kpi sources
+    """
+    from kpi import profiles
+
+    try:
+        proj = open_project(project)
+        chosen = [profiles.load_profile(proj, name) for name in profiles.available(proj)]
+    except KpiError as error:
+        _fail(error)
+        return
+    default = proj.config.source or profiles.DEFAULT_SOURCE
+    for profile in chosen:
+        typer.echo(f"{profile.name}{' (default)' if profile.name == default else ''}: {profile.description}")
+        for line in profile.summary():
+            typer.echo(f"  {line}")
+
+
+@app.command()
+def coverage(
+    data: Optional[Path] = typer.Option(None, "--data", help="Folder of extracts to check (default: kpi.toml's `data`, else the profile alone)."),
+    source: Optional[str] = SourceOption,
+    project: Optional[Path] = ProjectOption,
+) -> None:
+    """Per indicator: computable from this extract or not, and why (without data, from the profile alone).
+
+    Examples:
+
+      kpi coverage --source ssd-systemc
+
+      kpi coverage --source ssd-mosaic --data extracts/
+    """
+    from kpi import pipeline
+
+    try:
+        proj = open_project(project)
+        definitions = pipeline.load_definitions(proj)
+        profile, rows = pipeline.coverage(proj, definitions, data or proj.config.data, source)
+    except KpiError as error:
+        _fail(error)
+        return
+    for row in rows:
+        typer.echo(f"{row.indicator_id:<9} {'yes' if row.computable else 'no ':<4}{row.reason}")
+    computable = sum(r.computable for r in rows)
+    typer.echo(f"{computable} of {len(rows)} indicator(s) computable from source {profile.name}", err=True)
 
 
 @app.command()

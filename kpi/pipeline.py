@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import fnmatch
 import time
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Callable, Iterable, Mapping
 
 import duckdb
 
-from kpi import database
+from kpi import database, profiles
 from kpi.assess import Scorecard, assess
 from kpi.config import Project
 from kpi.definitions import Definitions, Indicator
@@ -22,7 +23,7 @@ from kpi.extracts import Table, find_sources, load_table, table_definitions
 from kpi.issues import Issue, KpiError, display_path
 from kpi.load import load_indicators, load_query_files
 from kpi.plan import Plan, materialisable_views, plan_scorecard
-from kpi.run import run_plan
+from kpi.run import Counts, run_plan
 
 REFERENCE_TABLES = ("ref_benchmarks",)
 DEMO_AUTHORITY, DEMO_REGION = "Demo Council", "North East"
@@ -59,18 +60,21 @@ def select_indicators(
 
 def open_database(
     definitions: Definitions, plan: Plan, data: Path | None, closure_days: tuple[date, ...] = (), scale: int = 1,
-    progress: Callable[[str], None] | None = None,
+    progress: Callable[[str], None] | None = None, profile: profiles.Profile | None = None,
+    report: profiles.LoadReport | None = None,
 ) -> duckdb.DuckDBPyConnection:
     """A locked connection holding the extracts the plan reads (from `data`, or the demo council).
 
     `progress`, when given, is told about each table as it loads (the CLI shows it on a terminal).
+    Files are read through the source `profile` (default `ssd`); `report` collects what it found.
     """
     con = database.connect()
     needed = set(plan.tables) | set(REFERENCE_TABLES)
     if data is None:
         _load_demo(con, definitions.tables, scale)
     else:
-        _load_files(con, definitions.tables, plan, data, needed, progress)
+        profile = profile or profiles.Profile(profiles.DEFAULT_SOURCE, "", ())
+        _load_files(con, definitions.tables, plan, data, needed, progress, profile, report or profiles.LoadReport())
     database.create_missing_tables(con, definitions.tables.values())
     database.lock(con)
     database.install_calendar(con, closure_days)
@@ -98,11 +102,15 @@ def _load_demo(con: duckdb.DuckDBPyConnection, tables: Mapping[str, Table], scal
 
 def _load_files(
     con: duckdb.DuckDBPyConnection, tables: Mapping[str, Table], plan: Plan, data: Path, needed: set[str],
-    progress: Callable[[str], None] | None = None,
+    progress: Callable[[str], None] | None = None, profile: profiles.Profile | None = None,
+    report: profiles.LoadReport | None = None,
 ) -> None:
     sources, issues = find_sources(data, tables)
+    needed = needed | profile.lookup_tables(needed)
     for name in sorted(needed):
-        if name not in sources and name not in REFERENCE_TABLES:
+        if name not in sources and (tables[name].extension or name in profile.no_source_tables):
+            report.absent_tables.add(name)  # optional: loaded empty; the indicators reading it say so
+        elif name not in sources and name not in REFERENCE_TABLES:
             users = ", ".join(plan.needing(name))
             issues.append(Issue(
                 "missing-table", f"table {name} is not in {display_path(data)}, and {users} need it",
@@ -111,7 +119,7 @@ def _load_files(
     chosen = sorted(name for name in sources if name in needed)
     for number, name in enumerate(chosen, start=1):
         started = time.perf_counter()
-        problems = load_table(con, tables[name], sources[name])
+        problems = load_table(con, tables[name], sources[name], adapt=profiles.adapter(profile, report))
         issues.extend(problems)
         if progress:
             rows = 0 if problems else con.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0]
@@ -119,6 +127,7 @@ def _load_files(
             progress(f"[{number}/{len(chosen)}] {sources[name].shown}: {state} in {time.perf_counter() - started:.1f} s")
     if issues:
         raise KpiError(f"the extracts in {display_path(data)} cannot be used as they are", issues)
+    profiles.fill_lookups(con, profile, report, set(chosen))
 
 
 def read_benchmarks(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, float]]:
@@ -135,25 +144,35 @@ def read_benchmarks(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, float
 def compute(
     project: Project, definitions: Definitions, indicators: tuple[Indicator, ...], period: date,
     data: Path | None = None, scale: int = 1, by: str | None = None, progress: Callable[[str], None] | None = None,
+    source: str | None = None,
 ) -> Scorecard:
-    """The scorecard of `indicators` for the month `period`; broken down by the column `by`, if given."""
+    """The scorecard of `indicators` for the month `period`; broken down by the column `by`, if given.
+
+    The files are read through the source profile `source` (default: kpi.toml's, else `ssd`). An
+    indicator that would read a column or table the extract does not have is not computed: its row's
+    error says what it needs.
+    """
     config = project.config
     plan = plan_scorecard(indicators, period, list(definitions.shared), definitions.tables, config.fy_start_month)
-    con = open_database(definitions, plan, data, config.closure_days, scale, progress)
+    profile, report = profiles.load_profile(project, source), profiles.LoadReport()
+    con = open_database(definitions, plan, data, config.closure_days, scale, progress, profile, report)
     try:
-        counts = run_plan(con, plan, by, config.query_time_limit)
+        blocked = profiles.blocked_indicators(definitions, plan, report)
+        runnable = replace(plan, indicators=tuple(p for p in plan.indicators if p.indicator.id not in blocked))
+        counts = run_plan(con, runnable, by, config.query_time_limit) | {i: Counts(error=e) for i, e in blocked.items()}
         benchmarks = read_benchmarks(con)
     finally:
         con.close()
     # The demo council is a North East council, as the seed's was (its benchmarks are the seed's).
     authority = config.authority_name or (DEMO_AUTHORITY if data is None else "")
     region = config.region_name or (DEMO_REGION if data is None else "")
-    return assess(plan, counts, benchmarks, authority, region, config.suppress_below, by)
+    scorecard = assess(plan, counts, benchmarks, authority, region, config.suppress_below, by)
+    return replace(scorecard, warnings=tuple(profiles.warnings(report, profile)))
 
 
 def drill_rows(
     project: Project, definitions: Definitions, indicator: Indicator, month: date, part: str,
-    data: Path | None = None, allow_suppressed: bool = False,
+    data: Path | None = None, allow_suppressed: bool = False, source: str | None = None,
 ):
     """The rows behind one indicator's number for one month (see drill.py); refuses a suppressed number."""
     from kpi.assess import month_result
@@ -163,9 +182,12 @@ def drill_rows(
 
     config = project.config
     plan = plan_indicator(indicator, [month], list(definitions.shared), definitions.tables, config.fy_start_month)
-    con = open_database(definitions, plan_scorecard([indicator], month, list(definitions.shared), definitions.tables, config.fy_start_month), data, config.closure_days)
+    whole = plan_scorecard([indicator], month, list(definitions.shared), definitions.tables, config.fy_start_month)
+    profile, report = profiles.load_profile(project, source), profiles.LoadReport()
+    con = open_database(definitions, whole, data, config.closure_days, profile=profile, report=report)
     try:
-        counts = run_indicator(con, plan)
+        blocked = profiles.blocked_indicators(definitions, whole, report)
+        counts = Counts(error=blocked[indicator.id]) if indicator.id in blocked else run_indicator(con, plan)
         if counts.error:
             raise KpiError(f"{indicator.id} fails: {counts.error}")
         if month_result(indicator, counts, month, config.suppress_below).suppressed and not allow_suppressed:
@@ -178,11 +200,14 @@ def drill_rows(
         con.close()
 
 
-def check_data(definitions: Definitions, data: Path | None, extract_date: date | None = None, scale: int = 1):
-    """Data-quality findings of the extracts in `data` (or the demo council's), keys not enforced."""
+def check_data(definitions: Definitions, data: Path | None, extract_date: date | None = None, scale: int = 1,
+               project: Project | None = None, source: str | None = None):
+    """Data-quality findings of the extracts in `data` (or the demo council's), keys not enforced; with a
+    source profile's findings too (values no map knows, columns it could not derive)."""
     from kpi.quality import check_tables
 
     con = database.connect()
+    profile_findings = []
     try:
         if data is None:
             from kpi import demo
@@ -191,13 +216,31 @@ def check_data(definitions: Definitions, data: Path | None, extract_date: date |
             present = set(definitions.tables)
             extract_date = extract_date or demo.EXTRACT_DATE
         else:
+            profile = profiles.load_profile(project, source) if project else profiles.Profile(profiles.DEFAULT_SOURCE, "", ())
+            report = profiles.LoadReport()
             sources, issues = find_sources(data, definitions.tables)
-            for name, source in sorted(sources.items()):
-                issues.extend(load_table(con, definitions.tables[name], source, check_keys=False))
+            for name, found in sorted(sources.items()):
+                issues.extend(load_table(con, definitions.tables[name], found, check_keys=False, adapt=profiles.adapter(profile, report)))
             if issues:
                 raise KpiError(f"the extracts in {display_path(data)} cannot be read", issues)
             present = set(sources)
+            profiles.fill_lookups(con, profile, report, present)
+            profile_findings = profiles.findings(report, profile)
         database.lock(con)
-        return check_tables(con, definitions.tables, present, extract_date or date.today()), present
+        return profile_findings + check_tables(con, definitions.tables, present, extract_date or date.today()), present
     finally:
         con.close()
+
+
+def coverage(project: Project, definitions: Definitions, data: Path | None = None, source: str | None = None):
+    """Per indicator: computable from the extract in `data` read through the source profile, or, without
+    data, from an extract shaped as the profile says; and if not, what it needs."""
+    month = date.today().replace(day=1)
+    plan = plan_scorecard(definitions.indicators, month, list(definitions.shared), definitions.tables, project.config.fy_start_month)
+    profile = profiles.load_profile(project, source)
+    if data is None:
+        report = profiles.assumed_report(profile, definitions.tables)
+    else:
+        report = profiles.LoadReport()
+        open_database(definitions, plan, data, project.config.closure_days, profile=profile, report=report).close()
+    return profile, profiles.coverage(definitions, plan, report)

@@ -44,6 +44,7 @@ def to_json_dict(scorecard: Scorecard) -> dict[str, Any]:
             "target": dict(scorecard.summary.target),
         },
         "indicators": [_indicator_json(r, scorecard.by) for r in scorecard.results],
+        "warnings": list(scorecard.warnings),
     }
 
 
