@@ -73,6 +73,7 @@ class Profile:
     keep_rows: Mapping[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict)
     no_source: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     no_source_tables: tuple[str, ...] = ()
+    expected_codes: Mapping[str, Mapping[str, tuple[str, ...]]] = field(default_factory=dict)
 
     def lookup_tables(self, tables: Iterable[str]) -> set[str]:
         """The tables the lookups of `tables` read (they must be loaded too)."""
@@ -225,8 +226,10 @@ def _schema_problems(data: dict, shown: str, lines: Mapping[tuple, int], partial
         key = ".".join(str(p) for p in path) or "(top level)"
         line = next((lines[path[:n]] for n in range(len(path), 0, -1) if path[:n] in lines), None)
         if error.validator == "additionalProperties":
-            known = ", ".join(sorted(error.schema.get("properties", {})))
-            message = f"`{key}`: {error.message.split('(')[-1].rstrip(')')}; the keys are {known}"
+            allowed = error.schema.get("properties", {})
+            extra = [k for k in error.instance if k not in allowed]
+            line = lines.get(path + (extra[0],), line) if extra else line
+            message = f"`{key}`: {', '.join(map(repr, extra))} is not a key here: the keys are {', '.join(sorted(allowed))}"
         elif error.validator == "oneOf":
             message = f"`{key}`: must be exactly one of the forms the profile format allows (see docs/sources.md)"
         else:
@@ -278,6 +281,7 @@ def _build(name: str, data: dict, files: tuple[str, ...]) -> Profile:
         keep_rows={t: (c, tuple(v)) for t, rule in data.get("keep_rows", {}).items() for c, v in rule.items()},
         no_source={t: tuple(c) for t, c in data.get("no_source", {}).items()},
         no_source_tables=tuple(data.get("no_source_tables", ())),
+        expected_codes={t: {c: tuple(codes) for c, codes in cols.items()} for t, cols in data.get("expected_codes", {}).items()},
     )
 
 
@@ -318,6 +322,18 @@ def check_against(profile: Profile, tables: Mapping[str, Table]) -> list[Issue]:
             known(table, columns, section)
     for table in profile.no_source_tables:
         known(table, (), "no_source_tables")
+    for table, columns in profile.expected_codes.items():
+        known(table, columns, "expected_codes")
+        for column, codes in columns.items():
+            unknown = [c for c in codes if c not in profile.value_maps.get(table, {}).get(column, {})]
+            if unknown:
+                issues.append(Issue("profile", f"expected_codes names {', '.join(unknown)} for {table}.{column}, which its value map lacks", where))
+    for table, (column, _) in profile.keep_rows.items():
+        known(table, (column,), "keep_rows")
+    for columns in profile.derived.values():
+        for rule in columns.values():
+            if rule.lookup:
+                known(rule.lookup, (rule.match[1], rule.take), "a lookup")
     return issues
 
 
@@ -333,6 +349,16 @@ class Unmapped:
     rows: int
 
 
+@dataclass(frozen=True)
+class Note:
+    """Rows of a table the profile could not read as it says (a lookup, a flag, rows kept), and why."""
+
+    table: str
+    check: str  # not-derived | flag-not-found | no-rows-kept
+    rows: int
+    message: str
+
+
 @dataclass
 class LoadReport:
     """What a profile found while the tables loaded: absent columns and tables, unmapped values."""
@@ -341,7 +367,7 @@ class LoadReport:
     absent_tables: set[str] = field(default_factory=set)          # tables loaded empty
     unmapped: list[Unmapped] = field(default_factory=list)
     lookups: dict[str, list[str]] = field(default_factory=dict)   # table → columns to fill after loading
-    underived: list[tuple[str, int, str]] = field(default_factory=list)  # (table, rows, why): lookups that failed
+    notes: list[Note] = field(default_factory=list)               # rows the profile could not read as it says
 
     def absent_columns(self) -> list[tuple[str, str]]:
         return sorted((t, c) for t, cs in self.absent.items() for c in cs)
@@ -377,6 +403,10 @@ def _literal(text: str) -> str:
 
 def _adapt(con: duckdb.DuckDBPyConnection, raw: str, table: Table, profile: Profile, report: LoadReport) -> None:
     stored = {row[0]: row[1] for row in con.execute(f"DESCRIBE {quote(raw)}").fetchall() if row[0] != "_kpi_row"}
+    rules = (profile.renames, profile.value_maps, profile.flags, profile.derived, profile.keep_rows)
+    if not (profile.null_markers or profile.null_dates or any(table.name in r for r in rules)) \
+            and optional_columns(profile, table) <= set(stored):
+        return  # nothing to do: the staged rows are the canonical ones (no copy of a large table)
     renames = profile.renames.get(table.name, {})
     # 1. names and null markers
     first = ["_kpi_row"]
@@ -406,6 +436,7 @@ def _adapt(con: duckdb.DuckDBPyConnection, raw: str, table: Table, profile: Prof
             expression = f"CASE WHEN CAST({parse_expression(name, 'date')} AS DATE) IN ({days}) THEN NULL ELSE {expression} END"
         if name in maps:
             _count_unmapped(con, stage, table.name, name, maps[name], report)
+            _check_expected(con, stage, table.name, name, maps[name], profile.expected_codes.get(table.name, {}).get(name, ()), report)
             expression = f"coalesce({map_sql(quote(name), maps[name])}, {expression})"
         second.append(f"{expression} AS {quote(name)}")
     produced = set(names)
@@ -415,6 +446,13 @@ def _adapt(con: duckdb.DuckDBPyConnection, raw: str, table: Table, profile: Prof
         if flag.source in produced:
             second.append(f"{flag_sql(quote(flag.source), flag)} AS {quote(column)}")
             produced.add(column)
+            unread = con.execute(f"SELECT count(*) FROM {stage} WHERE {_text(quote(flag.source))} IS NOT NULL "
+                                 f"AND {flag_sql(quote(flag.source), flag)} IS NULL").fetchone()[0]
+            if unread:
+                what = f"none of the keys {', '.join(flag.json_keys)} with a Y/N value" if flag.json_keys else "no readable list"
+                report.notes.append(Note(table.name, "flag-not-found", unread,
+                    f"{table.name}.{column}: {unread:,} rows of {flag.source} hold {what}, so the flag is unknown there "
+                    f"(counted as not set): check the source's outcome keys under [profile.flags.{table.name}.{column}]"))
     for column, rule in profile.derived.get(table.name, {}).items():
         if column in produced:
             continue
@@ -438,7 +476,13 @@ def _adapt(con: duckdb.DuckDBPyConnection, raw: str, table: Table, profile: Prof
     if table.name in profile.keep_rows:
         column, values = profile.keep_rows[table.name]
         if column in produced:
-            where = f" WHERE upper(trim(CAST({quote(column)} AS VARCHAR))) IN ({', '.join(_literal(v.upper()) for v in values)})"
+            condition = f"upper(trim(CAST({quote(column)} AS VARCHAR))) IN ({', '.join(_literal(v.upper()) for v in values)})"
+            where = f" WHERE {condition}"
+            total, kept = con.execute(f"SELECT count(*), count(*) FILTER (WHERE {condition}) FROM {stage}").fetchone()
+            if total and not kept:
+                report.notes.append(Note(table.name, "no-rows-kept", total,
+                    f"{table.name}: no row has {column} {' or '.join(values)}, so the profile keeps none of its {total:,} rows: "
+                    f"set the values to keep under [profile.keep_rows.{table.name}] in kpi.toml"))
     adapted = f"{raw}_profiled"
     con.execute(f"CREATE OR REPLACE TEMP TABLE {quote(adapted)} AS SELECT {', '.join(second)} FROM {stage}{where}")
     con.execute(f"DROP TABLE {quote(raw)}")
@@ -464,10 +508,11 @@ def flag_sql(value: str, flag: Flag) -> str:
     """SQL reading a flag as 'Y' / 'N' (NULL when not recorded), never failing on invalid JSON: a JSON
     parse wrapped in try(), then a regular expression over the text (cut or unescaped JSON)."""
     if flag.list_items:
-        items = ", ".join(_literal(normalise(i)) for i in flag.list_items)
-        listed = f"list_transform(string_split(CAST({value} AS VARCHAR), ','), x -> lower(regexp_replace(trim(x), '\\s+', ' ', 'g')))"
-        return (f"CASE WHEN {_text(value)} IS NULL THEN NULL "
-                f"WHEN list_has_any({listed}, [{items}]) THEN 'Y' ELSE 'N' END")
+        # ",item one,item two," (lower case, single spaces): an item is listed when ",item," is inside
+        listed = (f"(',' || regexp_replace(lower(regexp_replace(trim(CAST({value} AS VARCHAR)), '\\s+', ' ', 'g')), "
+                  f"'\\s*,\\s*', ',', 'g') || ',')")
+        found = " OR ".join(f"contains({listed}, {_literal(',' + normalise(i) + ',')})" for i in flag.list_items)
+        return f"CASE WHEN {_text(value)} IS NULL THEN NULL WHEN {found} THEN 'Y' ELSE 'N' END"
     parsed = [f"try(json_extract_string(CAST({value} AS VARCHAR), {_literal('$.' + k)}))" for k in flag.json_keys]
     keys = "|".join(flag.json_keys)
     pattern = _literal(f'(?i)"(?:{keys})"\\s*:\\s*"?([a-z0-9]*)')
@@ -485,6 +530,22 @@ def _count_unmapped(con: duckdb.DuckDBPyConnection, stage: str, table: str, colu
         f"GROUP BY v ORDER BY count(*) DESC, v"
     ).fetchall()
     report.unmapped.extend(Unmapped(table, column, value, count) for value, count in rows)
+
+
+def _check_expected(con: duckdb.DuckDBPyConnection, stage: str, table: str, column: str,
+                    codes: Mapping[str, Iterable[str]], expected: Iterable[str], report: LoadReport) -> None:
+    """A code the indicators count that no row means (e.g. no check reads as an initial health
+    assessment) would make them count none: say so."""
+    expected = tuple(expected)
+    if not expected:
+        return
+    found = {row[0] for row in con.execute(f"SELECT DISTINCT {map_sql(quote(column), codes)} FROM {stage}").fetchall()}
+    total = con.execute(f"SELECT count(*) FROM {stage} WHERE {_text(quote(column))} IS NOT NULL").fetchone()[0]
+    for code in expected:
+        if total and code not in found:
+            report.notes.append(Note(table, "code-not-found", total,
+                f"{table}.{column}: none of its {total:,} rows means {code}, so the indicators that count {code} count none: "
+                f"if your system has another description for it, add it under [profile.value_maps.{table}.{column}] in kpi.toml"))
 
 
 def fill_lookups(con: duckdb.DuckDBPyConnection, profile: Profile, report: LoadReport, loaded: set[str]) -> None:
@@ -509,7 +570,7 @@ def fill_lookups(con: duckdb.DuckDBPyConnection, profile: Profile, report: LoadR
             if missed:
                 # a row whose value could not be derived is null only because the source lacks it
                 report.absent.setdefault(table, set()).add(column)
-                report.underived.append((table, missed,
+                report.notes.append(Note(table, "not-derived", missed,
                     f"{table}.{column}: {missed:,} rows could not be derived ({here} matches no {rule.lookup}.{there}), "
                     f"so the indicators that read it are not computed"))
 
@@ -605,7 +666,7 @@ def warnings(report: LoadReport, profile: Profile) -> list[str]:
     by_column: dict[tuple[str, str], list[Unmapped]] = {}
     for item in report.unmapped:
         by_column.setdefault((item.table, item.column), []).append(item)
-    messages = [why for _, _, why in report.underived]
+    messages = [note.message for note in report.notes]
     for (table, column), items in sorted(by_column.items()):
         shown = ", ".join(f"{i.value!r} ({i.rows:,} rows)" for i in items[:UNMAPPED_SHOWN])
         more = f" and {len(items) - UNMAPPED_SHOWN} more" if len(items) > UNMAPPED_SHOWN else ""
@@ -623,7 +684,7 @@ def findings(report: LoadReport, profile: Profile) -> list:
 
     found = [Finding(u.table, "unmapped-value", f"`{u.column}` holds {u.value!r}, which the source profile {profile.name} does not map", u.rows, ())
              for u in report.unmapped]
-    found += [Finding(table, "not-derived", why, rows, ()) for table, rows, why in report.underived]
+    found += [Finding(note.table, note.check, note.message, note.rows, ()) for note in report.notes]
     return found
 
 
