@@ -164,6 +164,7 @@ def validate(
             _fail(error)
             return
         issues.extend(check_data(scorecard))
+        issues.extend(Issue("data-warning", warning, level="warning") for warning in scorecard.warnings)
     errors = [i for i in issues if i.level == "error"]
     warnings = [i for i in issues if i.level == "warning"]
     _print_issues(issues, output_format)
@@ -280,7 +281,7 @@ def explain(
         chosen = pipeline.select_indicators(definitions.indicators, indicator_id)
         if not chosen:
             raise KpiError(f"no indicator has the id {indicator_id!r}: `kpi list` shows them all")
-        profile, rows = pipeline.coverage(proj, definitions, None, source)
+        profile, rows = pipeline.coverage(proj, definitions, None, source, chosen[:1])
     except KpiError as error:
         _fail(error)
         return
@@ -289,7 +290,7 @@ def explain(
     typer.echo(f"-- {i.id}: {i.title}")
     typer.echo(f"-- collected {i.collected}, reported {i.reported}, unit {i.unit}, polarity {i.polarity}")
     typer.echo(f"-- reads: {', '.join(sorted(plan.tables)) or 'no extract table'}")
-    typer.echo(f"-- source {profile.name}: " + next(("computable" if r.computable else f"not computable: {r.reason}") for r in rows if r.indicator_id == i.id))
+    typer.echo(f"-- source {profile.name}: " + ("computable" if rows[0].computable else f"not computable: {rows[0].reason}"))
     typer.echo("-- period (one row per month computed):")
     for row in plan.period:
         typer.echo(f"--   {format_period(row['month'])}: {row['start_date']} to {row['end_date']} (snapshot {row['snapshot_date']})")

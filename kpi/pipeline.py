@@ -159,7 +159,8 @@ def compute(
     try:
         blocked = profiles.blocked_indicators(definitions, plan, report)
         runnable = replace(plan, indicators=tuple(p for p in plan.indicators if p.indicator.id not in blocked))
-        counts = run_plan(con, runnable, by, config.query_time_limit) | {i: Counts(error=e) for i, e in blocked.items()}
+        counts = run_plan(con, runnable, by, config.query_time_limit) | {
+            i: Counts(error=profiles.needs_message(needs)) for i, needs in blocked.items()}
         benchmarks = read_benchmarks(con)
     finally:
         con.close()
@@ -187,7 +188,7 @@ def drill_rows(
     con = open_database(definitions, whole, data, config.closure_days, profile=profile, report=report)
     try:
         blocked = profiles.blocked_indicators(definitions, whole, report)
-        counts = Counts(error=blocked[indicator.id]) if indicator.id in blocked else run_indicator(con, plan)
+        counts = Counts(error=profiles.needs_message(blocked[indicator.id])) if indicator.id in blocked else run_indicator(con, plan)
         if counts.error:
             raise KpiError(f"{indicator.id} fails: {counts.error}")
         if month_result(indicator, counts, month, config.suppress_below).suppressed and not allow_suppressed:
@@ -232,11 +233,14 @@ def check_data(definitions: Definitions, data: Path | None, extract_date: date |
         con.close()
 
 
-def coverage(project: Project, definitions: Definitions, data: Path | None = None, source: str | None = None):
-    """Per indicator: computable from the extract in `data` read through the source profile, or, without
-    data, from an extract shaped as the profile says; and if not, what it needs."""
+def coverage(
+    project: Project, definitions: Definitions, data: Path | None = None, source: str | None = None,
+    indicators: tuple[Indicator, ...] | None = None,
+):
+    """(the profile, per indicator: computable from the extract in `data` read through the source
+    profile, or, without data, from an extract shaped as the profile says; and if not, what it needs)."""
     month = date.today().replace(day=1)
-    plan = plan_scorecard(definitions.indicators, month, list(definitions.shared), definitions.tables, project.config.fy_start_month)
+    plan = plan_scorecard(indicators or definitions.indicators, month, list(definitions.shared), definitions.tables, project.config.fy_start_month)
     profile = profiles.load_profile(project, source)
     if data is None:
         report = profiles.assumed_report(profile, definitions.tables)

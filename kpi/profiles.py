@@ -577,8 +577,9 @@ def fill_lookups(con: duckdb.DuckDBPyConnection, profile: Profile, report: LoadR
 
 # --- what the absent columns stop ---------------------------------------------------------------------
 
-def blocked_indicators(definitions, plan, report: LoadReport) -> dict[str, str]:
-    """The indicators whose numbers would depend on an absent column or table, with what they need.
+def blocked_indicators(definitions, plan, report: LoadReport) -> dict[str, list[str]]:
+    """The indicators whose numbers would depend on an absent column or table, with what they need
+    (`table.column` or `the table t`).
 
     Read from DuckDB's own optimised plan of each query's measure (its columns pruned through every
     view), on empty tables of the canonical shape: a column counts only if the number reads it.
@@ -603,7 +604,7 @@ def blocked_indicators(definitions, plan, report: LoadReport) -> dict[str, str]:
                 if sql is not None:
                     needs |= _needs(con, sql.text, report)
             if needs:
-                blocked[indicator_plan.indicator.id] = needs_message(sorted(needs))
+                blocked[indicator_plan.indicator.id] = sorted(needs)
         return blocked
     finally:
         con.close()
@@ -704,7 +705,7 @@ def coverage(definitions, plan, report: LoadReport) -> list[Coverage]:
     rows = []
     for indicator_plan in plan.indicators:
         indicator = indicator_plan.indicator
-        reason = blocked.get(indicator.id)
-        rows.append(Coverage(indicator.id, indicator.title, reason is None,
-                             reason.split(", which")[0].replace("not computed: it needs", "needs") if reason else "reads only what the extract has"))
+        needs = blocked.get(indicator.id)
+        reason = f"needs {', '.join(needs)}" if needs else "reads only what the extract has"
+        rows.append(Coverage(indicator.id, indicator.title, not needs, reason))
     return rows

@@ -117,3 +117,40 @@ def test_unknown_descriptions_in_a_dialect_are_warned_and_change_only_what_they_
     assert len(scorecard["warnings"]) == 1 and "'Short break (local)'" in scorecard["warnings"][0]
     rows = {i["id"]: i for i in scorecard["indicators"]}
     assert rows["CSC 201"]["value"] > {i["id"]: i for i in canonical["indicators"]}["CSC 201"]["value"]  # short breaks counted as in care
+
+
+def test_drill_through_a_profile_gives_the_canonical_rows(council, tmp_path, kpi_module):
+    canonical = tmp_path / "canonical"
+    demo.write_extracts(council, canonical)
+    systemc = ssd_dialects.write(council, "systemc", tmp_path / "systemc")
+    args = ("drill", "CSC 227", "--period", "2017-09", "--format", "csv", "--part", "denominator")
+    plain = kpi_module(*args, "--data", canonical)
+    through = kpi_module(*args, "--data", systemc, "--source", "ssd-systemc")
+    assert plain.exit_code == through.exit_code == 0, through.stderr
+    assert through.stdout == plain.stdout
+    blocked = kpi_module("drill", "CSC 022", "--period", "2017-09", "--data", systemc, "--source", "ssd-systemc")
+    assert blocked.exit_code == 2 and "needs ssd_cin_episodes.cine_referral_completed_datetime" in blocked.stderr
+
+
+def test_validate_data_reports_what_a_source_cannot_give(council, tmp_path, kpi_module):
+    eclipse = ssd_dialects.write(council, "eclipse", tmp_path / "eclipse")
+    result = kpi_module("validate", "--data", eclipse, "--period", "2017-09", "--source", "ssd-eclipse")
+    assert result.exit_code == 1
+    assert "CSC 218 fails on the data: not computed: it needs ssd_cla_reviews.clar_person_id" in result.stdout
+
+
+def test_an_iro_is_not_the_childs_social_worker(council, canonical, tmp_path, kpi_module):
+    """SystemC writes every involvement type; kept too, a qualified IRO would hide an unqualified allocation."""
+    import shutil
+
+    from tests.conftest import REPO
+
+    systemc = ssd_dialects.write(council, "systemc", tmp_path / "systemc")
+    project = tmp_path / "project"
+    for folder in ("indicators", "queries"):
+        shutil.copytree(REPO / folder, project / folder)
+    (project / "kpi.toml").write_text('source = "ssd-systemc"\n[profile.keep_rows.ssd_involvements]\ninvo_professional_role_id = ["CW", "IRO"]\n')
+    result = kpi_module("compute", "--project", project, "--period", "2017-09", "--data", systemc, "--indicators", "CSC 183", "--format", "json")
+    with_iros = json.loads(result.stdout)["indicators"][0]["months"]
+    expected = {i["id"]: i for i in canonical["indicators"]}["CSC 183"]["months"]
+    assert with_iros != expected and with_iros["2017-09"] > expected["2017-09"]
