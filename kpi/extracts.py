@@ -213,7 +213,7 @@ def load_table(
     """Load one source into the typed table `table.name`; return the problems (nothing is loaded if any).
 
     `check_keys=False` loads duplicate and empty keys too, for `kpi check-data` to count them.
-    `adapt`, when given, rewrites the staged rows first (a source profile: profiles.py).
+    `adapt`, when given, rewrites the staged rows first (a source profile: kpi/profiles/apply.py).
     """
     raw = f"_raw_{table.name}"
     try:

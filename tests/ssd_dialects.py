@@ -143,7 +143,6 @@ def _described(column: str, codes: dict[str, str], styles: bool = True) -> pl.Ex
 
 
 def _recode(name: str, frame: pl.DataFrame, cms: str, links: dict) -> pl.DataFrame:
-    n = pl.col("_n")
     if name == "ssd_legal_status" and cms == "systemc":
         frame = frame.with_columns(_described("lega_legal_status", LEGAL_STATUS))
     elif name == "ssd_cla_health":

@@ -1,4 +1,4 @@
-"""Source profiles (kpi/profiles.py, profiles/*.yaml): value maps, outcome flags on invalid JSON, null
+"""Source profiles (kpi/profiles/, profiles/*.yaml): value maps, outcome flags on invalid JSON, null
 markers and placeholder dates, absent columns, overrides from kpi.toml, bad profile files, and the
 commands that show them (`kpi sources`, `kpi coverage`)."""
 
@@ -11,7 +11,6 @@ import shutil
 from pathlib import Path
 
 import duckdb
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
