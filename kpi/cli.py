@@ -281,7 +281,7 @@ def explain(
         chosen = pipeline.select_indicators(definitions.indicators, indicator_id)
         if not chosen:
             raise KpiError(f"no indicator has the id {indicator_id!r}: `kpi list` shows them all")
-        profile, rows = pipeline.coverage(proj, definitions, None, source, chosen[:1])
+        profile, rows, _ = pipeline.coverage(proj, definitions, None, source, chosen[:1])
     except KpiError as error:
         _fail(error)
         return
@@ -431,10 +431,12 @@ def coverage(
     try:
         proj = open_project(project)
         definitions = pipeline.load_definitions(proj)
-        profile, rows = pipeline.coverage(proj, definitions, data or proj.config.data, source)
+        profile, rows, warnings = pipeline.coverage(proj, definitions, data or proj.config.data, source)
     except KpiError as error:
         _fail(error)
         return
+    for warning in warnings:
+        typer.echo(f"warning: {warning}", err=True)
     for row in rows:
         typer.echo(f"{row.indicator_id:<9} {'yes' if row.computable else 'no ':<4}{row.reason}")
     computable = sum(r.computable for r in rows)

@@ -238,7 +238,8 @@ def coverage(
     indicators: tuple[Indicator, ...] | None = None,
 ):
     """(the profile, per indicator: computable from the extract in `data` read through the source
-    profile, or, without data, from an extract shaped as the profile says; and if not, what it needs)."""
+    profile, or, without data, from an extract shaped as the profile says, and if not what it needs;
+    the warnings about the data)."""
     month = date.today().replace(day=1)
     plan = plan_scorecard(indicators or definitions.indicators, month, list(definitions.shared), definitions.tables, project.config.fy_start_month)
     profile = profiles.load_profile(project, source)
@@ -247,4 +248,4 @@ def coverage(
     else:
         report = profiles.LoadReport()
         open_database(definitions, plan, data, project.config.closure_days, profile=profile, report=report).close()
-    return profile, profiles.coverage(definitions, plan, report)
+    return profile, profiles.coverage(definitions, plan, report), profiles.warnings(report, profile)

@@ -293,3 +293,20 @@ def test_no_row_meaning_a_code_the_indicators_count_is_a_warning(kpi, tmp_path):
     warnings = json.loads(result.stdout)["warnings"]
     assert warnings == ["ssd_cla_health.clah_health_check_type: none of its 2 rows means IHA, so the indicators that count IHA count none: "
                         "if your system has another description for it, add it under [profile.value_maps.ssd_cla_health.clah_health_check_type] in kpi.toml"]
+
+
+def test_a_profile_that_is_not_yaml_names_the_line(kpi, tmp_path):
+    project = make_project(tmp_path, own_profiles={"mine": "description: mine\nvalue_maps: {ssd_legal_status: [\n"})
+    result = kpi("compute", "--project", project, "--period", "2017-09", "--source", "mine", "--data", tmp_path)
+    assert result.exit_code == 2
+    assert re.search(r"mine\.yaml:3: the profile is not valid YAML", result.stderr) and "Traceback" not in result.stderr
+
+
+def test_a_councils_own_profile_extends_a_bundled_one(kpi, tmp_path):
+    project = make_project(tmp_path, own_profiles={"northtown": "description: Northtown's SystemC extract\nextends: ssd-systemc\n"
+                                                                "value_maps:\n  ssd_legal_status:\n    lega_legal_status: {V4: [Short break (local)]}\n"})
+    data = looked_after(tmp_path / "data", [V3, "Short break (local)", "C2"])
+    value, scorecard, _ = looked_after_count(kpi, project, data, "--source", "northtown")
+    assert value == 1 and scorecard["warnings"] == []
+    listed = kpi("sources", "--project", project).stdout
+    assert "northtown: Northtown's SystemC extract" in listed and "ssd-systemc:" in listed

@@ -154,3 +154,13 @@ def test_an_iro_is_not_the_childs_social_worker(council, canonical, tmp_path, kp
     with_iros = json.loads(result.stdout)["indicators"][0]["months"]
     expected = {i["id"]: i for i in canonical["indicators"]}["CSC 183"]["months"]
     assert with_iros != expected and with_iros["2017-09"] > expected["2017-09"]
+
+
+def test_coverage_of_an_extract_counts_what_its_rows_can_give(council, tmp_path, kpi_module):
+    mosaic = ssd_dialects.write(council, "mosaic", tmp_path / "mosaic")
+    assumed = kpi_module("coverage", "--source", "ssd-mosaic")
+    found = kpi_module("coverage", "--source", "ssd-mosaic", "--data", mosaic)
+    assert "37 of 51 indicator(s) computable" in assumed.stderr  # if every person id can be derived
+    assert "35 of 51 indicator(s) computable" in found.stderr
+    assert re.search(r"warning: ssd_involvements.invo_person_id: [\d,]+ rows could not be derived", found.stderr)
+    assert re.search(r"^CSC 227\s+no  needs ssd_involvements.invo_person_id$", found.stdout, re.M)

@@ -217,5 +217,5 @@ def fill_lookups(con: duckdb.DuckDBPyConnection, profile: Profile, report: LoadR
                 # a row whose value could not be derived is null only because the source lacks it
                 report.absent.setdefault(table, set()).add(column)
                 report.notes.append(Note(table, "not-derived", missed,
-                    f"{table}.{column}: {missed:,} rows could not be derived ({here} matches no {rule.lookup}.{there}), "
+                    f"{table}.{column}: {missed:,} rows could not be derived ({here} is empty or matches no {rule.lookup}.{there}), "
                     f"so the indicators that read it are not computed"))
