@@ -141,6 +141,7 @@ class Scorecard:
     summary: Summary
     by: str | None = None  # the dimension of the breakdowns, when asked for
     provenance: "Provenance | None" = None  # what made it (provenance.py), recorded by the pipeline
+    warnings: tuple[str, ...] = ()  # about the data: e.g. values the source profile does not map
 
 
 def month_result(indicator: Indicator, counts: Counts, month: date, default_suppress: int | None) -> MonthResult:

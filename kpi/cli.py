@@ -26,6 +26,7 @@ app = typer.Typer(
 
 ProjectOption = typer.Option(None, "--project", help="Folder holding indicators/, queries/ and kpi.toml (default: the current folder if it has indicators/, else the bundled definitions).")
 DataOption = typer.Option(None, "--data", help="Folder of extracts (<table>.csv, .parquet, .xlsx) or a DuckDB file. Default: kpi.toml's `data`, else the demo council.")
+SourceOption = typer.Option(None, "--source", help="The source profile the files are read with, e.g. ssd-systemc (default: kpi.toml's `source`, else ssd; `kpi sources` lists them).")
 
 
 def command(name: str | None = None) -> Callable[[Callable], Callable]:
@@ -85,6 +86,7 @@ def compute(
     scale: int = typer.Option(1, "--scale", help="Demo council only: multiply its population and volumes.", min=1),
     by: Optional[str] = typer.Option(None, "--by", help="Also break each indicator down by a column its queries return, e.g. team."),
     reproduce: Optional[Path] = typer.Option(None, "--reproduce", help="Run again what this JSON scorecard's provenance records, and say whether every number matches."),
+    source: Optional[str] = SourceOption,
     project: Optional[Path] = ProjectOption,
 ) -> None:
     """Compute the scorecard for a month, with history, trend and status against target.
@@ -117,7 +119,9 @@ def compute(
         raise KpiError("no indicator matches the filters given: `kpi list` shows them all")
     if by is not None and not by.isidentifier():
         raise KpiError(f"--by {by!r} is not a column name")
-    scorecard = pipeline.compute(proj, definitions, chosen, month, data or proj.config.data, scale, by, _progress())
+    scorecard = pipeline.compute(proj, definitions, chosen, month, data or proj.config.data, scale, by, _progress(), source)
+    for warning in scorecard.warnings:
+        typer.echo(f"warning: {warning}", err=True)
     if output:
         render.write_scorecard(scorecard, fmt, output, proj.templates_dir)
         typer.echo(f"wrote {output}", err=True)
@@ -137,9 +141,9 @@ def _reproduce(recorded: Path, project: Path | None) -> None:
     proj = open_project(project)
     definitions = _loaded_definitions(proj)
 
-    def compute_again(month, data, ids, by, scale):
+    def compute_again(month, data, ids, by, scale, source):
         chosen = tuple(i for i in definitions.indicators if i.id in set(ids))
-        scorecard = pipeline.compute(proj, definitions, chosen, month, data, scale, by, _progress())
+        scorecard = pipeline.compute(proj, definitions, chosen, month, data, scale, by, _progress(), source)
         return render.to_json_dict(scorecard)
 
     outcome = reproduce(proj, recorded, compute_again)
@@ -174,6 +178,7 @@ def validate(
     output_format: str = typer.Option("text", "--output-format", help="text | json | github (GitHub Actions annotations)."),
     data: Optional[Path] = typer.Option(None, "--data", help="Also run the indicators on these extracts and flag a percentage above 100 in any month (needs --period)."),
     period: Optional[str] = typer.Option(None, "--period", help="With --data: the reporting month whose scorecard months are checked."),
+    source: Optional[str] = SourceOption,
     project: Optional[Path] = ProjectOption,
 ) -> None:
     """Check every definition: YAML, the JSON Schema, rules across files, and the SQL.
@@ -195,7 +200,7 @@ def validate(
     month = parse_period(period) if data is not None else None
     proj = open_project(project)
     definitions = pipeline.load_definitions(proj, paths or None)
-    issues = pipeline.validate_project(proj, definitions, data, month)
+    issues = pipeline.validate_project(proj, definitions, data, month, source)
     _write(render_text.issues_text(issues, output_format))
     typer.echo(render_text.validation_summary(len(definitions.indicators), issues), err=True)
     raise typer.Exit(1 if any(i.level == "error" for i in issues) else 0)
@@ -249,6 +254,7 @@ def list_command(project: Optional[Path] = ProjectOption) -> None:
 def explain(
     indicator_id: str = typer.Argument(..., metavar="ID", help="The indicator id, e.g. 'CSC 038'."),
     period: str = typer.Option(..., "--period", help="The reporting month, YYYY-MM."),
+    source: Optional[str] = SourceOption,
     project: Optional[Path] = ProjectOption,
 ) -> None:
     """Show the SQL as run for an indicator, with the `period` rows (each month's window).
@@ -267,7 +273,9 @@ def explain(
     if not chosen:
         raise KpiError(f"no indicator has the id {indicator_id!r}: `kpi list` shows them all")
     plan = plan_scorecard(chosen[:1], month, list(definitions.shared), definitions.tables, proj.config.fy_start_month)
+    profile, rows, _ = pipeline.coverage(proj, definitions, None, source, chosen[:1])
     _write(render_text.explain_text(plan.indicators[0]))
+    typer.echo(f"-- source {profile.name}: " + ("computable" if rows[0].computable else f"not computable: {rows[0].reason}"))
 
 
 @command()
@@ -278,6 +286,7 @@ def drill(
     fmt: Optional[str] = typer.Option(None, "--format", help="table | csv | json (default: table on a terminal, csv otherwise)."),
     data: Optional[Path] = DataOption,
     allow_suppressed: bool = typer.Option(False, "--allow-suppressed", help="Show the rows of a number withheld for small numbers."),
+    source: Optional[str] = SourceOption,
     project: Optional[Path] = ProjectOption,
 ) -> None:
     """The rows behind a number: the children or events counted. These are case-level records.
@@ -300,7 +309,7 @@ def drill(
     chosen = [i for i in definitions.indicators if i.id.lower() == indicator_id.lower()]
     if not chosen:
         raise KpiError(f"no indicator has the id {indicator_id!r}: `kpi list` shows them all")
-    rows = pipeline.drill_rows(proj, definitions, chosen[0], month, part, data or proj.config.data, allow_suppressed)
+    rows = pipeline.drill_rows(proj, definitions, chosen[0], month, part, data or proj.config.data, allow_suppressed, source)
     typer.echo(f"these {len(rows.rows)} rows are case-level records about children: keep them as your data protection rules require", err=True)
     _write(render_text.rows_text(rows.columns, rows.rows, fmt, _screen()))
 
@@ -310,6 +319,7 @@ def check_data(
     data: Optional[Path] = DataOption,
     extract_date: Optional[str] = typer.Option(None, "--extract-date", help="The date the extract was taken, YYYY-MM-DD (default: today; the demo council's own date without --data)."),
     examples: bool = typer.Option(True, "--examples/--no-examples", help="Show example rows of each finding."),
+    source: Optional[str] = SourceOption,
     project: Optional[Path] = ProjectOption,
 ) -> None:
     """Data-quality findings per table: duplicate or empty keys, ends before starts, dates after the
@@ -333,9 +343,55 @@ def check_data(
         except ValueError:
             raise KpiError(f"--extract-date {extract_date!r} is not a date: write it as YYYY-MM-DD") from None
     definitions = pipeline.load_definitions(proj)
-    findings, present = pipeline.check_data(definitions, data or proj.config.data, when)
+    findings, present = pipeline.check_data(definitions, data or proj.config.data, when, project=proj, source=source)
     _write(render_text.findings_text(findings, present, examples, _screen()))
     typer.echo(render_text.findings_summary(findings, present), err=True)
+
+
+@command()
+def sources(project: Optional[Path] = ProjectOption) -> None:
+    """The source profiles: how each kind of extract becomes the canonical tables, and what each maps.
+
+    Example:
+
+      kpi sources
+    """
+    from kpi import profiles
+
+    proj = open_project(project)
+    chosen = [profiles.load_profile(proj, name) for name in profiles.available(proj)]
+    default = proj.config.source or profiles.DEFAULT_SOURCE
+    for profile in chosen:
+        typer.echo(f"{profile.name}{' (default)' if profile.name == default else ''}: {profile.description}")
+        for line in profile.summary():
+            typer.echo(f"  {line}")
+
+
+@command()
+def coverage(
+    data: Optional[Path] = typer.Option(None, "--data", help="Folder of extracts to check (default: kpi.toml's `data`, else the profile alone)."),
+    source: Optional[str] = SourceOption,
+    project: Optional[Path] = ProjectOption,
+) -> None:
+    """Per indicator: computable from this extract or not, and why (without data, from the profile alone).
+
+    Examples:
+
+      kpi coverage --source ssd-systemc
+
+      kpi coverage --source ssd-mosaic --data extracts/
+    """
+    from kpi import pipeline
+
+    proj = open_project(project)
+    definitions = pipeline.load_definitions(proj)
+    profile, rows, warnings = pipeline.coverage(proj, definitions, data or proj.config.data, source)
+    for warning in warnings:
+        typer.echo(f"warning: {warning}", err=True)
+    for row in rows:
+        typer.echo(f"{row.indicator_id:<9} {'yes' if row.computable else 'no ':<4}{row.reason}")
+    computable = sum(r.computable for r in rows)
+    typer.echo(f"{computable} of {len(rows)} indicator(s) computable from source {profile.name}", err=True)
 
 
 @command()

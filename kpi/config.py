@@ -27,6 +27,8 @@ class Config:
     suppress_below: int | None = None
     data: Path | None = None
     query_time_limit: float = 600.0  # seconds one indicator query may run before it is stopped
+    source: str | None = None  # the source profile the extracts are read with (profiles/*.yaml)
+    profile: dict | None = field(default=None, hash=False, compare=False)  # [profile]: overrides of it
 
 
 # key → (expected Python type(s), what to write)
@@ -39,6 +41,8 @@ _KEYS: dict[str, tuple[tuple[type, ...], str]] = {
     "suppress_below": ((int,), "a whole number, e.g. 5"),
     "data": ((str,), "a folder, e.g. \"extracts/\""),
     "query_time_limit": ((int, float), "a number of seconds, e.g. 600"),
+    "source": ((str,), "a source profile's name, e.g. \"ssd-systemc\" (`kpi sources` lists them)"),
+    "profile": ((dict,), "a table of overrides of the source profile, e.g. [profile.value_maps.ssd_legal_status.lega_legal_status]"),
 }
 
 

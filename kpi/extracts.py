@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 import duckdb
 
@@ -60,6 +60,7 @@ class Table:
     reference: bool = False
     references: tuple[tuple[str, str, str], ...] = ()  # (column, table, column) it points at
     periods: tuple[tuple[str, str], ...] = ()  # (start column, end column)
+    extension: bool = False  # a kpi extension of the SSD: optional in a council's files
 
     def column(self, name: str) -> Column | None:
         return next((c for c in self.columns if c.name == name), None)
@@ -98,7 +99,7 @@ def table_definitions(schemas_dir: Path) -> Mapping[str, Table]:
         references = tuple((column, *target.split(".")) for column, target in (spec.get("references") or {}).items())
         tables[name] = Table(
             name, tuple(key) if isinstance(key, list) else (key,), tuple(columns), bool(spec.get("reference")),
-            references, tuple(tuple(pair) for pair in spec.get("periods") or ()),
+            references, tuple(tuple(pair) for pair in spec.get("periods") or ()), bool(spec.get("extension")),
         )
     return tables
 
@@ -259,10 +260,14 @@ def _database_tables(databases: list[Path]) -> dict[Path, set[str]]:
     return result
 
 
-def load_table(con: duckdb.DuckDBPyConnection, table: Table, source: Source, check_keys: bool = True) -> list[Issue]:
+def load_table(
+    con: duckdb.DuckDBPyConnection, table: Table, source: Source, check_keys: bool = True,
+    adapt: Callable[[duckdb.DuckDBPyConnection, str, Table], list[Issue]] | None = None,
+) -> list[Issue]:
     """Load one source into the typed table `table.name`; return the problems (nothing is loaded if any).
 
     `check_keys=False` loads duplicate and empty keys too, for `kpi check-data` to count them.
+    `adapt`, when given, rewrites the staged rows first (a source profile: kpi/profiles/apply.py).
     """
     raw = f"_raw_{table.name}"
     try:
@@ -270,6 +275,9 @@ def load_table(con: duckdb.DuckDBPyConnection, table: Table, source: Source, che
     except (duckdb.Error, OSError, ValueError) as error:
         return [Issue("unreadable-file", f"cannot read {source.shown}: {str(error).splitlines()[0]}", source.shown, hint="check the file is a valid " + source.kind.upper())]
     try:
+        problems = adapt(con, raw, table) if adapt else []
+        if problems:
+            return problems
         return _convert(con, raw, table, source, check_keys)
     finally:
         con.execute(f"DROP TABLE IF EXISTS {quote(raw)}")

@@ -15,7 +15,7 @@ from typing import Callable, Iterable, Mapping
 
 import duckdb
 
-from kpi import __version__, database
+from kpi import __version__, database, profiles
 from kpi.assess import Scorecard, assess
 from kpi.config import Project
 from kpi.definitions import Definitions, Indicator
@@ -62,11 +62,13 @@ def select_indicators(
 
 def open_database(
     definitions: Definitions, plan: Plan, data: Path | None, closure_days: tuple[date, ...] = (), scale: int = 1,
-    progress: Callable[[str], None] | None = None, reads: list[DataRead] | None = None,
+    progress: Callable[[str], None] | None = None, profile: profiles.Profile | None = None,
+    report: profiles.LoadReport | None = None, reads: list[DataRead] | None = None,
 ) -> duckdb.DuckDBPyConnection:
     """A locked connection holding the extracts the plan reads (from `data`, or the demo council).
 
-    `progress`, when given, is told about each table as it loads (the CLI shows it on a terminal);
+    `progress`, when given, is told about each table as it loads (the CLI shows it on a terminal).
+    Files are read through the source `profile` (default `ssd`); `report` collects what it found;
     `reads`, when given, receives a record of each table read (for the output's provenance).
     """
     con = database.connect()
@@ -76,7 +78,8 @@ def open_database(
         if reads is not None:
             reads.extend(_demo_reads(con, sorted(needed), scale))
     else:
-        _load_files(con, definitions.tables, plan, data, needed, progress, reads)
+        profile = profile or profiles.Profile(profiles.DEFAULT_SOURCE, "", ())
+        _load_files(con, definitions.tables, plan, data, needed, progress, profile, report or profiles.LoadReport(), reads)
     database.create_missing_tables(con, definitions.tables.values())
     database.lock(con)
     database.install_calendar(con, closure_days)
@@ -113,11 +116,15 @@ def _rows(con: duckdb.DuckDBPyConnection, table: str) -> int:
 
 def _load_files(
     con: duckdb.DuckDBPyConnection, tables: Mapping[str, Table], plan: Plan, data: Path, needed: set[str],
-    progress: Callable[[str], None] | None = None, reads: list[DataRead] | None = None,
+    progress: Callable[[str], None] | None = None, profile: profiles.Profile | None = None,
+    report: profiles.LoadReport | None = None, reads: list[DataRead] | None = None,
 ) -> None:
     sources, issues = find_sources(data, tables)
+    needed = needed | profile.lookup_tables(needed)
     for name in sorted(needed):
-        if name not in sources and name not in REFERENCE_TABLES:
+        if name not in sources and (tables[name].extension or name in profile.no_source_tables):
+            report.absent_tables.add(name)  # optional: loaded empty; the indicators reading it say so
+        elif name not in sources and name not in REFERENCE_TABLES:
             users = ", ".join(plan.needing(name))
             issues.append(Issue(
                 "missing-table", f"table {name} is not in {display_path(data)}, and {users} need it",
@@ -126,7 +133,7 @@ def _load_files(
     chosen = sorted(name for name in sources if name in needed)
     for number, name in enumerate(chosen, start=1):
         started = time.perf_counter()
-        problems = load_table(con, tables[name], sources[name])
+        problems = load_table(con, tables[name], sources[name], adapt=profiles.adapter(profile, report))
         issues.extend(problems)
         rows = 0 if problems else _rows(con, name)
         if reads is not None and not problems:
@@ -137,6 +144,7 @@ def _load_files(
             progress(f"[{number}/{len(chosen)}] {sources[name].shown}: {state} in {time.perf_counter() - started:.1f} s")
     if issues:
         raise KpiError(f"the extracts in {display_path(data)} cannot be used as they are", issues)
+    profiles.fill_lookups(con, profile, report, set(chosen))
 
 
 def read_benchmarks(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, float]]:
@@ -187,19 +195,26 @@ def definition_errors(definitions: Definitions, indicators: Iterable[Indicator])
 def compute(
     project: Project, definitions: Definitions, indicators: tuple[Indicator, ...], period: date,
     data: Path | None = None, scale: int = 1, by: str | None = None, progress: Callable[[str], None] | None = None,
+    source: str | None = None,
 ) -> Scorecard:
     """The scorecard of `indicators` for the month `period`; broken down by the column `by`, if given.
 
-    Indicators `kpi validate` would refuse are not run: each carries its fault as its row's error.
+    The files are read through the source profile `source` (default: kpi.toml's, else `ssd`).
+    Indicators `kpi validate` would refuse are not run: each carries its fault as its row's error; nor
+    is one that would read a column or table the extract does not have: its row's error says what it needs.
     """
     config = project.config
     refused = definition_errors(definitions, indicators)
     plan = plan_scorecard(indicators, period, list(definitions.shared), definitions.tables, config.fy_start_month)
     runnable = replace(plan, indicators=tuple(p for p in plan.indicators if p.indicator.id not in refused))
+    profile, report = profiles.load_profile(project, source), profiles.LoadReport()
     reads: list[DataRead] = []
-    con = open_database(definitions, runnable, data, config.closure_days, scale, progress, reads)
+    con = open_database(definitions, runnable, data, config.closure_days, scale, progress, profile, report, reads)
     try:
-        counts = run_plan(con, runnable, by, config.query_time_limit)
+        blocked = profiles.blocked_indicators(definitions, runnable, report)
+        runnable = replace(runnable, indicators=tuple(p for p in runnable.indicators if p.indicator.id not in blocked))
+        counts = run_plan(con, runnable, by, config.query_time_limit) | {
+            i: Counts(error=profiles.needs_message(needs)) for i, needs in blocked.items()}
         benchmarks = read_benchmarks(con)
     finally:
         con.close()
@@ -208,23 +223,28 @@ def compute(
     authority = config.authority_name or (DEMO_AUTHORITY if data is None else "")
     region = config.region_name or (DEMO_REGION if data is None else "")
     scorecard = assess(plan, counts, benchmarks, authority, region, config.suppress_below, by)
-    return replace(scorecard, provenance=record_provenance(project, definitions, indicators, period, data, scale, by, reads))
+    provenance = record_provenance(project, definitions, indicators, period, data, scale, by, reads, profile)
+    return replace(scorecard, warnings=tuple(profiles.warnings(report, profile)), provenance=provenance)
 
 
 def record_provenance(
     project: Project, definitions: Definitions, indicators: Iterable[Indicator], period: date, data: Path | None,
-    scale: int, by: str | None, reads: Iterable[DataRead],
+    scale: int, by: str | None, reads: Iterable[DataRead], profile: profiles.Profile | None = None,
 ) -> Provenance:
     """What made this run: the engine, the definitions and every table read (provenance.py)."""
     files = [i.path for i in definitions.indicators] + [f.path for f in definitions.query_files]
     files.append(project.schemas_dir / "extracts.yaml")
+    # The profile's files, as shown to the user (its kpi.toml overrides are counted with kpi.toml below).
+    files.extend(Path(f) for f in (profile.files if profile is not None else ()) if Path(f).is_file())
+    if (project.root / "kpi.toml").is_file():  # suppression, the financial year, closure days
+        files.append(project.root / "kpi.toml")
     commit, dirty = git_state(project.root)
     return Provenance(
         kpi_version=__version__,
         definitions_sha256=definitions_sha256(files, project.root),
         git_commit=commit,
         git_dirty=dirty,
-        source="demo" if data is None else "files",
+        source="demo" if data is None else (profile.name if profile is not None else profiles.DEFAULT_SOURCE),
         data=None if data is None else str(Path(data).resolve()),
         extract_date=None,
         generated_at=now(),
@@ -236,6 +256,7 @@ def record_provenance(
 
 def validate_project(
     project: Project, definitions: Definitions, data: Path | None = None, period: date | None = None,
+    source: str | None = None,
 ) -> list[Issue]:
     """Every problem of the definitions (validate.py); with `data`, and no error in the definitions,
     also the data stage: the scorecard of `period` computed on those extracts (validate_data.py)."""
@@ -244,13 +265,13 @@ def validate_project(
 
     issues = validate(definitions)
     if data is not None and period is not None and not any(i.level == "error" for i in issues):
-        issues.extend(data_issues(compute(project, definitions, definitions.indicators, period, data)))
+        issues.extend(data_issues(compute(project, definitions, definitions.indicators, period, data, source=source)))
     return issues
 
 
 def drill_rows(
     project: Project, definitions: Definitions, indicator: Indicator, month: date, part: str,
-    data: Path | None = None, allow_suppressed: bool = False,
+    data: Path | None = None, allow_suppressed: bool = False, source: str | None = None,
 ):
     """The rows behind one indicator's number for one month (see drill.py); refuses a suppressed number."""
     from kpi.assess import month_result
@@ -260,9 +281,12 @@ def drill_rows(
 
     config = project.config
     plan = plan_indicator(indicator, [month], list(definitions.shared), definitions.tables, config.fy_start_month)
-    con = open_database(definitions, plan_scorecard([indicator], month, list(definitions.shared), definitions.tables, config.fy_start_month), data, config.closure_days)
+    whole = plan_scorecard([indicator], month, list(definitions.shared), definitions.tables, config.fy_start_month)
+    profile, report = profiles.load_profile(project, source), profiles.LoadReport()
+    con = open_database(definitions, whole, data, config.closure_days, profile=profile, report=report)
     try:
-        counts = run_indicator(con, plan)
+        blocked = profiles.blocked_indicators(definitions, whole, report)
+        counts = Counts(error=profiles.needs_message(blocked[indicator.id])) if indicator.id in blocked else run_indicator(con, plan)
         if counts.error:
             raise KpiError(f"{indicator.id} fails: {counts.error}")
         if month_result(indicator, counts, month, config.suppress_below).suppressed and not allow_suppressed:
@@ -275,11 +299,14 @@ def drill_rows(
         con.close()
 
 
-def check_data(definitions: Definitions, data: Path | None, extract_date: date | None = None, scale: int = 1):
-    """Data-quality findings of the extracts in `data` (or the demo council's), keys not enforced."""
+def check_data(definitions: Definitions, data: Path | None, extract_date: date | None = None, scale: int = 1,
+               project: Project | None = None, source: str | None = None):
+    """Data-quality findings of the extracts in `data` (or the demo council's), keys not enforced; with a
+    source profile's findings too (values no map knows, columns it could not derive)."""
     from kpi.quality import check_tables
 
     con = database.connect()
+    profile_findings = []
     try:
         if data is None:
             from kpi import demo  # its dates only: numpy is not imported unless the demo is generated
@@ -288,13 +315,35 @@ def check_data(definitions: Definitions, data: Path | None, extract_date: date |
             present = set(definitions.tables)
             extract_date = extract_date or demo.EXTRACT_DATE
         else:
+            profile = profiles.load_profile(project, source) if project else profiles.Profile(profiles.DEFAULT_SOURCE, "", ())
+            report = profiles.LoadReport()
             sources, issues = find_sources(data, definitions.tables)
-            for name, source in sorted(sources.items()):
-                issues.extend(load_table(con, definitions.tables[name], source, check_keys=False))
+            for name, found in sorted(sources.items()):
+                issues.extend(load_table(con, definitions.tables[name], found, check_keys=False, adapt=profiles.adapter(profile, report)))
             if issues:
                 raise KpiError(f"the extracts in {display_path(data)} cannot be read", issues)
             present = set(sources)
+            profiles.fill_lookups(con, profile, report, present)
+            profile_findings = profiles.findings(report, profile)
         database.lock(con)
-        return check_tables(con, definitions.tables, present, extract_date or date.today()), present
+        return profile_findings + check_tables(con, definitions.tables, present, extract_date or date.today()), present
     finally:
         con.close()
+
+
+def coverage(
+    project: Project, definitions: Definitions, data: Path | None = None, source: str | None = None,
+    indicators: tuple[Indicator, ...] | None = None,
+):
+    """(the profile, per indicator: computable from the extract in `data` read through the source
+    profile, or, without data, from an extract shaped as the profile says, and if not what it needs;
+    the warnings about the data)."""
+    month = date.today().replace(day=1)
+    plan = plan_scorecard(indicators or definitions.indicators, month, list(definitions.shared), definitions.tables, project.config.fy_start_month)
+    profile = profiles.load_profile(project, source)
+    if data is None:
+        report = profiles.assumed_report(profile, definitions.tables)
+    else:
+        report = profiles.LoadReport()
+        open_database(definitions, plan, data, project.config.closure_days, profile=profile, report=report).close()
+    return profile, profiles.coverage(definitions, plan, report), profiles.warnings(report, profile)

@@ -113,7 +113,8 @@ def names_read(queries: Iterable[Sql], shared: list[SharedDefinition]) -> frozen
     to what they read.
 
     A macro counts as read where its name appears as a word: a table macro's call is no table in
-    DuckDB's parse tree, and a scalar macro sits inside an expression.
+    DuckDB's parse tree, and a scalar macro sits inside an expression. A view named in a string is read
+    too (the argument of a table macro that reads it through query_table).
     """
     bodies = {d.name: shared_body(d) for d in shared}
     macros = frozenset(d.name for d in shared if d.kind == "MACRO")
@@ -138,7 +139,9 @@ def shared_body(definition: SharedDefinition) -> str:
 
 
 def _reads(sql: str, macros: frozenset[str]) -> frozenset[str]:
-    return referenced_names(sql) | (_words(sql) & macros)
+    # A relation named in a string (`query_table('cp_visit_plans')`, a table macro's argument) is read too.
+    named = {name.lower() for name in re.findall(r"'([A-Za-z_][A-Za-z0-9_]*)'", sql)}
+    return referenced_names(sql) | (_words(sql) & macros) | named
 
 
 def materialisable_views(plan: "Plan", shared: list[SharedDefinition]) -> list[SharedDefinition]:

@@ -52,7 +52,7 @@ def read_record(path: Path) -> dict[str, Any]:
 def reproduce(
     project: Project, path: Path, compute: Callable[..., Mapping[str, Any]],
 ) -> Reproduction:
-    """Run the recorded scorecard again through `compute(period, data, indicator_ids, by, scale)`, which
+    """Run the recorded scorecard again through `compute(period, data, indicator_ids, by, scale, source)`, which
     returns the new scorecard in its JSON form, and compare the two."""
     record = read_record(path)
     provenance = record["provenance"]
@@ -65,7 +65,9 @@ def reproduce(
     if data is not None and not data.exists():
         raise KpiError(f"{display_path(path)} was computed from {data}, which is no longer there: "
                        "put the extracts back where they were to reproduce it")
-    current = compute(period, data, list(selection.get("indicators") or []), selection.get("by"), int(selection.get("scale") or 1))
+    source = provenance.get("source") if provenance.get("source") not in (None, "demo") else None
+    current = compute(period, data, list(selection.get("indicators") or []), selection.get("by"),
+                      int(selection.get("scale") or 1), source)
     numbers = compare_scorecards(record, current)
     causes = differences(provenance, current.get("provenance") or {}) if numbers else []
     return Reproduction(display_path(path), tuple(numbers), tuple(causes))

@@ -1,5 +1,5 @@
--- Statutory visits and the dates they fell due (CSC 252-252b, 260-260b): one view for both kinds of
--- visit, and the same over `period`.
+-- Statutory visits and the dates they fell due (CSC 252-252b, 260-260b): one rule for both kinds of
+-- visit (a table macro over a kind's plans and visits), a view of each kind, and the same over `period`.
 -- A visit falls due when the interval from the previous visit (or from the start of the plan or
 -- placement) runs out, and is in time if the child is seen on or before that date. While no visit
 -- comes, a further visit falls due at the end of each further interval, so a child not seen at all
@@ -17,25 +17,35 @@
 -- interval_length is in working days when interval_in_working_days, else in calendar days. from_date:
 -- the start of the plan or placement, or the visit the interval runs from; next_visit_date: the next
 -- visit during it (NULL: none). Visits belong to the child's plan or placement open on their date.
-CREATE OR REPLACE VIEW visits_due AS
-WITH plans AS (
-    SELECT 'CP' AS plan_kind, cppl_cp_plan_id AS plan_id, cppl_person_id AS person_id,
-           cppl_cp_plan_start_date AS start_date, cppl_cp_plan_end_date AS end_date,
-           true AS interval_in_working_days, 10 AS interval_length
-    FROM ssd_cp_plans
-    UNION ALL
-    SELECT 'CLA', clap_cla_placement_id, person_id, start_date, end_date,
-           false, CASE WHEN clap_visit_frequency_days > 0 THEN clap_visit_frequency_days ELSE 42 END
-    FROM cla_placements
-),
-visits AS (
-    SELECT 'CP' AS plan_kind, cppv_cp_visit_id AS visit_id, cppv_person_id AS person_id,
-           cppv_cp_visit_date AS visit_date, cppv_cp_visit_seen AS seen
-    FROM ssd_cp_visits
-    UNION ALL
-    SELECT 'CLA', clav_cla_visit_id, clav_person_id, clav_cla_visit_date, clav_cla_visit_seen
-    FROM ssd_cla_visits
-),
+-- The plans (or placements) during which visits fall due, and the visits made, of each kind: the
+-- inputs of the one rule below.
+CREATE OR REPLACE VIEW cp_visit_plans AS
+SELECT 'CP' AS plan_kind, cppl_cp_plan_id AS plan_id, cppl_person_id AS person_id,
+       cppl_cp_plan_start_date AS start_date, cppl_cp_plan_end_date AS end_date,
+       true AS interval_in_working_days, 10 AS interval_length
+FROM ssd_cp_plans;
+
+CREATE OR REPLACE VIEW cp_visits_made AS
+SELECT 'CP' AS plan_kind, cppv_cp_visit_id AS visit_id, cppv_person_id AS person_id,
+       cppv_cp_visit_date AS visit_date, cppv_cp_visit_seen AS seen
+FROM ssd_cp_visits;
+
+CREATE OR REPLACE VIEW cla_visit_plans AS
+SELECT 'CLA' AS plan_kind, clap_cla_placement_id AS plan_id, person_id, start_date, end_date,
+       false AS interval_in_working_days,
+       CASE WHEN clap_visit_frequency_days > 0 THEN clap_visit_frequency_days ELSE 42 END AS interval_length
+FROM cla_placements;
+
+CREATE OR REPLACE VIEW cla_visits_made AS
+SELECT 'CLA' AS plan_kind, clav_cla_visit_id AS visit_id, clav_person_id AS person_id,
+       clav_cla_visit_date AS visit_date, clav_cla_visit_seen AS seen
+FROM ssd_cla_visits;
+
+-- The rule, written once: a table macro over the names of a kind's plans and visits (query_table), so
+-- a CP visit reads only the CP tables and a looked-after child's visit only the CLA ones.
+CREATE OR REPLACE MACRO visits_due_of(plans_view, visits_view) AS TABLE
+WITH plans AS (SELECT * FROM query_table(plans_view)),
+visits AS (SELECT * FROM query_table(visits_view)),
 end_of_data AS (   -- the last date the plans (or placements) and visits of each kind record
     SELECT k.plan_kind, greatest(v.last_visit_date, max(k.start_date), max(k.end_date)) AS end_of_data
     FROM plans k
@@ -93,15 +103,28 @@ SELECT d.plan_kind, d.plan_id, d.person_id, d.interval_length, d.interval_in_wor
        d.due_number = 1 AND coalesce(d.next_visit_date <= d.due_date, false) AS in_time
 FROM dues d
 WHERE (d.due_number = 1 OR d.due_date < d.horizon)
-  AND is_open_at(d.start_date, d.end_date, d.due_date)
-  AND (d.plan_kind = 'CP'
-       OR EXISTS (SELECT 1 FROM looked_after_spans s
-                  WHERE s.person_id = d.person_id
-                    AND is_open_at(s.span_start_date, s.span_end_date, d.due_date)));
+  AND is_open_at(d.start_date, d.end_date, d.due_date);
 
--- The visits due in the window: visits_due with the month of each `period` row whose window holds the
--- due date (CSC 252a-b, 260a-b; CSC 252 and 260 look for the ones missed).
-CREATE OR REPLACE VIEW visits_due_in_window AS
+-- Each kind's visits, computed once per run (three queries read each). A looked-after child's visit
+-- falls due only while the child counts as looked after (not on a V3/V4 short break).
+CREATE OR REPLACE VIEW cp_visits_due AS
+SELECT * FROM visits_due_of('cp_visit_plans', 'cp_visits_made');
+
+CREATE OR REPLACE VIEW cla_visits_due AS
+SELECT d.*
+FROM visits_due_of('cla_visit_plans', 'cla_visits_made') d
+WHERE EXISTS (SELECT 1 FROM looked_after_spans s
+              WHERE s.person_id = d.person_id
+                AND is_open_at(s.span_start_date, s.span_end_date, d.due_date));
+
+-- The visits due in the window, of each kind: with the month of each `period` row whose window holds
+-- the due date (CSC 252a-b, 260a-b; CSC 252 and 260 look for the ones missed).
+CREATE OR REPLACE VIEW cp_visits_due_in_window AS
 SELECT p.month, d.*
-FROM visits_due d
+FROM cp_visits_due d
+JOIN period p ON d.due_date BETWEEN p.start_date AND p.end_date;
+
+CREATE OR REPLACE VIEW cla_visits_due_in_window AS
+SELECT p.month, d.*
+FROM cla_visits_due d
 JOIN period p ON d.due_date BETWEEN p.start_date AND p.end_date;

@@ -98,8 +98,8 @@ def test_json_shape_has_every_key_of_the_spec(kpi):
     keys = {"id", "title", "lead_officer", "service_group", "tier", "collected", "reported", "polarity", "unit",
             "value", "display", "numerator", "denominator", "months", "outturns", "same_period_last_year",
             "benchmarks", "trend", "target", "target_status", "suppressed", "error"}
-    # SPEC §9, and what issue 10 adds at the top level: the provenance of every number.
-    assert set(scorecard) == {"period", "authority", "summary", "indicators", "provenance"}
+    # SPEC §9, and what issues 10 and 11 add at the top level: the provenance of every number, the warnings.
+    assert set(scorecard) == {"period", "authority", "summary", "indicators", "provenance", "warnings"}
     assert all(set(i) == keys for i in scorecard["indicators"])
 
 

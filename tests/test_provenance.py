@@ -18,7 +18,7 @@ def compute_json(kpi, tmp_path, *args):
 def test_the_json_records_each_extract_read_with_its_checksum(kpi, tmp_path, extracts):
     _, scorecard = compute_json(kpi, tmp_path, "--project", FIXTURE_PROJECT, "--data", extracts)
     provenance = scorecard["provenance"]
-    assert provenance["period"] == "2017-09" and provenance["source"] == "files"
+    assert provenance["period"] == "2017-09" and provenance["source"] == "ssd"
     assert provenance["data"] == str(extracts.resolve())
     assert len(provenance["definitions"]["sha256"]) == 64
     tables = {t["table"]: t for t in provenance["tables"]}

@@ -125,7 +125,7 @@ def test_views_over_period_are_never_computed_once_per_run():
     plan = plan_scorecard(definitions.indicators, date(2017, 9, 1), shared, definitions.tables)
     materialised = {v.name for v in materialisable_views(plan, shared)}
     views = {d.name: d for d in shared if d.kind == "VIEW"}
-    assert {"looked_after_spans", "visits_due"} <= materialised
+    assert {"looked_after_spans", "cp_visits_due", "cla_visits_due"} <= materialised
     for name in materialised:
         assert "period" not in names_read([views[name].sql], shared), name
     # the cohort reads period; visits_due_in_window reads it beside a view that is computed once

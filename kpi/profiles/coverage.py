@@ -1,0 +1,123 @@
+"""Which indicators an extract can give: those whose numbers read no column or table the extract lacks,
+read from DuckDB's own optimised plan of each query (its columns pruned through every view).
+
+Touches no data: the plans are made on empty tables of the canonical shape.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any, Iterable, Mapping
+
+import duckdb
+
+from kpi import database
+from kpi.database import columns_of, wrap
+from kpi.definitions import Definitions
+from kpi.extracts import Table
+from kpi.plan import Plan
+from kpi.profiles.profile import Profile
+from kpi.profiles.report import LoadReport
+
+
+def blocked_indicators(definitions: Definitions, plan: Plan, report: LoadReport) -> dict[str, list[str]]:
+    """The indicators whose numbers would depend on an absent column or table, with what they need
+    (`table.column` or `the table t`).
+
+    Read from DuckDB's own optimised plan of each query's measure (its columns pruned through every
+    view), on empty tables of the canonical shape: a column counts only if the number reads it.
+    """
+    if not report.absent and not report.absent_tables:
+        return {}
+    con = database.connect()
+    try:
+        # Statistics on empty tables would fold filters away, and with them the columns they read.
+        con.execute("SET disabled_optimizers = 'statistics_propagation,empty_result_pullup'")
+        for table in definitions.tables.values():
+            database.create_empty_table(con, table)
+        database.install_calendar(con)
+        database.install_shared(con, list(definitions.shared))
+        blocked = {}
+        for indicator_plan in plan.indicators:
+            database.install_period(con, indicator_plan.period[:1])
+            needs = set()
+            for sql in (indicator_plan.numerator, indicator_plan.denominator):
+                if sql is not None:
+                    needs |= _needs(con, sql.text, report)
+            if needs:
+                blocked[indicator_plan.indicator.id] = sorted(needs)
+        return blocked
+    finally:
+        con.close()
+
+
+def needs_message(needs: list[str]) -> str:
+    """The error of an indicator that is not computed because the extract lacks what it reads."""
+    return f"not computed: it needs {', '.join(needs)}, which this extract does not have (`kpi coverage` lists what each indicator needs)"
+
+
+def _needs(con: duckdb.DuckDBPyConnection, sql: str, report: LoadReport) -> set[str]:
+    try:
+        aggregate = "sum(value)" if "value" in columns_of(con, sql) else "count(*)"
+        plan = con.execute(f"EXPLAIN (FORMAT JSON) SELECT month, {aggregate} FROM ({wrap(sql)}) GROUP BY ALL").fetchall()
+    except duckdb.Error:
+        return set()  # a query that does not bind reports its own error when it runs
+    needs: set[str] = set()
+    for node in _nodes(json.loads(plan[0][1])):
+        info = node.get("extra_info") or {}
+        if "Table" not in info:
+            continue
+        table = str(info["Table"]).split(".")[-1]
+        if table in report.absent_tables:
+            needs.add(f"the table {table}")
+        read = " ".join(_strings(info.get("Projections"))) + " " + " ".join(_strings(info.get("Filters")))
+        for column in report.absent.get(table, ()):
+            if re.search(rf"\b{re.escape(column)}\b", read):
+                needs.add(f"{table}.{column}")
+    return needs
+
+
+def _nodes(nodes: list) -> Iterable[dict]:
+    for node in nodes:
+        yield node
+        yield from _nodes(node.get("children") or [])
+
+
+def _strings(value: Any) -> list[str]:
+    if value is None:
+        return []
+    return [value] if isinstance(value, str) else [str(v) for v in value]
+
+
+def assumed_report(profile: Profile, tables: Mapping[str, Table]) -> LoadReport:
+    """What would be absent from an extract shaped as the profile says (no data read): its no-source
+    columns and tables."""
+    report = LoadReport()
+    for table, columns in profile.no_source.items():
+        report.absent.setdefault(table, set()).update(columns)
+    report.absent_tables.update(profile.no_source_tables)
+    return report
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """Whether one indicator is computable from an extract, and if not what it needs."""
+
+    indicator_id: str
+    title: str
+    computable: bool
+    reason: str
+
+
+def coverage(definitions: Definitions, plan: Plan, report: LoadReport) -> list[Coverage]:
+    """Per indicator of the plan: computable, or not and why."""
+    blocked = blocked_indicators(definitions, plan, report)
+    rows = []
+    for indicator_plan in plan.indicators:
+        indicator = indicator_plan.indicator
+        needs = blocked.get(indicator.id)
+        reason = f"needs {', '.join(needs)}" if needs else "reads only what the extract has"
+        rows.append(Coverage(indicator.id, indicator.title, not needs, reason))
+    return rows
