@@ -118,6 +118,12 @@ def _adapt(con: duckdb.DuckDBPyConnection, raw: str, table: Table, profile: Prof
             second.append(f"CAST(NULL AS VARCHAR) AS {quote(column.name)}")
             if column.name not in report.lookups.get(table.name, ()):
                 report.absent.setdefault(table.name, set()).add(column.name)
+    # A column the profile says the source does not fill, present but empty in every row, is absent too
+    # (the CMS's extract writes it as NULL): its nulls mean "not recorded", not "none".
+    unfilled = [c for c in profile.no_source.get(table.name, ()) if c in names]
+    if unfilled:
+        counts = con.execute(f"SELECT {', '.join(f'count({_text(quote(c))})' for c in unfilled)} FROM {stage}").fetchone()
+        report.absent.setdefault(table.name, set()).update(c for c, n in zip(unfilled, counts) if n == 0)
     where = ""
     if table.name in profile.keep_rows:
         column, values = profile.keep_rows[table.name]
