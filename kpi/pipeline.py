@@ -73,8 +73,7 @@ def open_database(
     if data is None:
         _load_demo(con, definitions.tables, scale)
     else:
-        profile = profile or profiles.Profile(profiles.DEFAULT_SOURCE, "", ())
-        _load_files(con, definitions.tables, plan, data, needed, progress, profile, report or profiles.LoadReport())
+        _load_files(con, definitions.tables, plan, data, needed, progress, profile or profiles.CANONICAL, report or profiles.LoadReport())
     database.create_missing_tables(con, definitions.tables.values())
     database.lock(con)
     database.install_calendar(con, closure_days)
@@ -102,8 +101,7 @@ def _load_demo(con: duckdb.DuckDBPyConnection, tables: Mapping[str, Table], scal
 
 def _load_files(
     con: duckdb.DuckDBPyConnection, tables: Mapping[str, Table], plan: Plan, data: Path, needed: set[str],
-    progress: Callable[[str], None] | None = None, profile: profiles.Profile | None = None,
-    report: profiles.LoadReport | None = None,
+    progress: Callable[[str], None] | None, profile: profiles.Profile, report: profiles.LoadReport,
 ) -> None:
     sources, issues = find_sources(data, tables)
     needed = needed | profile.lookup_tables(needed)
@@ -217,7 +215,7 @@ def check_data(definitions: Definitions, data: Path | None, extract_date: date |
             present = set(definitions.tables)
             extract_date = extract_date or demo.EXTRACT_DATE
         else:
-            profile = profiles.load_profile(project, source) if project else profiles.Profile(profiles.DEFAULT_SOURCE, "", ())
+            profile = profiles.load_profile(project, source) if project else profiles.CANONICAL
             report = profiles.LoadReport()
             sources, issues = find_sources(data, definitions.tables)
             for name, found in sorted(sources.items()):

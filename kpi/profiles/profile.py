@@ -102,6 +102,9 @@ class Profile:
         return lines or ["the canonical tables as they are: nothing renamed or mapped"]
 
 
+CANONICAL = Profile(DEFAULT_SOURCE, "the canonical tables, read as they are", ())
+
+
 def profile_dirs(project: Project) -> list[Path]:
     """Where profiles are looked for: the project's own profiles/ first, then the bundled ones."""
     own = project.root / "profiles"
