@@ -166,3 +166,17 @@ def test_coverage_of_an_extract_counts_what_its_rows_can_give(council, tmp_path,
     assert "32 of 51 indicator(s) computable" in found.stderr
     assert re.search(r"warning: ssd_involvements.invo_person_id: [\d,]+ rows could not be derived", found.stderr)
     assert re.search(r"^CSC 227\s+no  needs ssd_involvements.invo_person_id$", found.stdout, re.M)
+
+
+def test_canonical_files_without_an_extension_table_still_give_the_rest(council, canonical, tmp_path, kpi_module):
+    folder = tmp_path / "canonical"
+    demo.write_extracts(council, folder)
+    (folder / "ssd_strategy_discussions.csv").unlink()
+    result = kpi_module("compute", "--period", "2017-09", "--data", folder, "--indicators", "CSC 161,CSC 165", "--format", "json")
+    assert result.exit_code == 1
+    rows = {i["id"]: i for i in json.loads(result.stdout)["indicators"]}
+    assert "needs the table ssd_strategy_discussions" in rows["CSC 161"]["error"]
+    assert rows["CSC 165"]["months"] == {i["id"]: i for i in canonical["indicators"]}["CSC 165"]["months"]
+    (folder / "ssd_s47_enquiry.csv").unlink()  # a canonical table is still required
+    missing = kpi_module("compute", "--period", "2017-09", "--data", folder, "--indicators", "CSC 165")
+    assert missing.exit_code == 2 and "table ssd_s47_enquiry is not in" in missing.stderr
