@@ -78,8 +78,8 @@ def open_database(
         if reads is not None:
             reads.extend(_demo_reads(con, sorted(needed), scale))
     else:
-        profile = profile or profiles.Profile(profiles.DEFAULT_SOURCE, "", ())
-        _load_files(con, definitions.tables, plan, data, needed, progress, profile, report or profiles.LoadReport(), reads)
+        _load_files(con, definitions.tables, plan, data, needed, progress, profile or profiles.CANONICAL,
+                    report or profiles.LoadReport(), reads)
     database.create_missing_tables(con, definitions.tables.values())
     database.lock(con)
     database.install_calendar(con, closure_days)
@@ -116,8 +116,8 @@ def _rows(con: duckdb.DuckDBPyConnection, table: str) -> int:
 
 def _load_files(
     con: duckdb.DuckDBPyConnection, tables: Mapping[str, Table], plan: Plan, data: Path, needed: set[str],
-    progress: Callable[[str], None] | None = None, profile: profiles.Profile | None = None,
-    report: profiles.LoadReport | None = None, reads: list[DataRead] | None = None,
+    progress: Callable[[str], None] | None, profile: profiles.Profile, report: profiles.LoadReport,
+    reads: list[DataRead] | None = None,
 ) -> None:
     sources, issues = find_sources(data, tables)
     needed = needed | profile.lookup_tables(needed)
@@ -315,7 +315,7 @@ def check_data(definitions: Definitions, data: Path | None, extract_date: date |
             present = set(definitions.tables)
             extract_date = extract_date or demo.EXTRACT_DATE
         else:
-            profile = profiles.load_profile(project, source) if project else profiles.Profile(profiles.DEFAULT_SOURCE, "", ())
+            profile = profiles.load_profile(project, source) if project else profiles.CANONICAL
             report = profiles.LoadReport()
             sources, issues = find_sources(data, definitions.tables)
             for name, found in sorted(sources.items()):

@@ -147,6 +147,8 @@ def _recode(name: str, frame: pl.DataFrame, cms: str, links: dict) -> pl.DataFra
         frame = frame.with_columns(_described("lega_legal_status", LEGAL_STATUS))
     elif name == "ssd_cla_health":
         frame = frame.with_columns(_described("clah_health_check_type", HEALTH[cms], styles=False))
+        if cms == "mosaic":  # Mosaic's builder writes no status
+            frame = frame.with_columns(pl.lit(None, pl.String).alias("clah_health_check_status"))
     elif name == "ssd_missing" and cms in MISSING:
         frame = frame.with_columns(_described("miss_missing_episode_type", MISSING[cms], styles=False))
     elif name == "ssd_care_leavers":

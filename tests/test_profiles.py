@@ -311,3 +311,10 @@ def test_a_councils_own_profile_extends_a_bundled_one(kpi, tmp_path):
     assert value == 1 and scorecard["warnings"] == []
     listed = kpi("sources", "--project", project).stdout
     assert "northtown: Northtown's SystemC extract" in listed and "ssd-systemc:" in listed
+
+
+def test_overrides_belong_to_the_source_kpi_toml_names(kpi, tmp_path):
+    project = make_project(tmp_path, _docs_toml())  # source = "ssd-systemc", with its own V4 description
+    data = looked_after(tmp_path / "data", [V3, "Short break (local)", "C2"])
+    value, scorecard, _ = looked_after_count(kpi, project, data, "--source", "ssd-eclipse")
+    assert value == 2 and "'Short break (local)'" in scorecard["warnings"][0]  # not ssd-systemc's override

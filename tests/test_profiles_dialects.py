@@ -33,7 +33,9 @@ ALSO_MISSING = {
     "systemc": {},
     "eclipse": {"CSC 218": "ssd_cla_reviews.clar_person_id"},
     # the demo's children in care without a referral: their involvements cannot reach them in Mosaic
-    "mosaic": {"CSC 183": "ssd_involvements.invo_person_id", "CSC 227": "ssd_involvements.invo_person_id"},
+    "mosaic": {"CSC 183": "ssd_involvements.invo_person_id", "CSC 227": "ssd_involvements.invo_person_id",
+               "CSC 247": "ssd_cla_health.clah_health_check_status", "CSC 250": "ssd_cla_health.clah_health_check_status",
+               "CSC 251": "ssd_cla_health.clah_health_check_status"},
 }
 NUMBERS = ("value", "numerator", "denominator", "months", "outturns", "same_period_last_year", "trend", "target_status")
 
@@ -160,7 +162,21 @@ def test_coverage_of_an_extract_counts_what_its_rows_can_give(council, tmp_path,
     mosaic = ssd_dialects.write(council, "mosaic", tmp_path / "mosaic")
     assumed = kpi_module("coverage", "--source", "ssd-mosaic")
     found = kpi_module("coverage", "--source", "ssd-mosaic", "--data", mosaic)
-    assert "37 of 51 indicator(s) computable" in assumed.stderr  # if every person id can be derived
-    assert "35 of 51 indicator(s) computable" in found.stderr
+    assert "34 of 51 indicator(s) computable" in assumed.stderr  # if every person id can be derived
+    assert "32 of 51 indicator(s) computable" in found.stderr
     assert re.search(r"warning: ssd_involvements.invo_person_id: [\d,]+ rows could not be derived", found.stderr)
     assert re.search(r"^CSC 227\s+no  needs ssd_involvements.invo_person_id$", found.stdout, re.M)
+
+
+def test_canonical_files_without_an_extension_table_still_give_the_rest(council, canonical, tmp_path, kpi_module):
+    folder = tmp_path / "canonical"
+    demo.write_extracts(council, folder)
+    (folder / "ssd_strategy_discussions.csv").unlink()
+    result = kpi_module("compute", "--period", "2017-09", "--data", folder, "--indicators", "CSC 161,CSC 165", "--format", "json")
+    assert result.exit_code == 1
+    rows = {i["id"]: i for i in json.loads(result.stdout)["indicators"]}
+    assert "needs the table ssd_strategy_discussions" in rows["CSC 161"]["error"]
+    assert rows["CSC 165"]["months"] == {i["id"]: i for i in canonical["indicators"]}["CSC 165"]["months"]
+    (folder / "ssd_s47_enquiry.csv").unlink()  # a canonical table is still required
+    missing = kpi_module("compute", "--period", "2017-09", "--data", folder, "--indicators", "CSC 165")
+    assert missing.exit_code == 2 and "table ssd_s47_enquiry is not in" in missing.stderr

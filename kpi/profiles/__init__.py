@@ -8,11 +8,11 @@ tells the user what could not be mapped; coverage.py says which indicators the e
 
 from kpi.profiles.apply import adapter, fill_lookups, flag_sql, map_sql
 from kpi.profiles.coverage import Coverage, assumed_report, blocked_indicators, coverage, needs_message
-from kpi.profiles.profile import DEFAULT_SOURCE, Derived, Flag, Profile, available, load_profile, merge, normalise
+from kpi.profiles.profile import CANONICAL, DEFAULT_SOURCE, Derived, Flag, Profile, available, load_profile, merge, normalise
 from kpi.profiles.report import LoadReport, Note, Unmapped, findings, warnings
 
 __all__ = [
-    "DEFAULT_SOURCE", "Coverage", "Derived", "Flag", "LoadReport", "Note", "Profile", "Unmapped", "adapter",
+    "CANONICAL", "DEFAULT_SOURCE", "Coverage", "Derived", "Flag", "LoadReport", "Note", "Profile", "Unmapped", "adapter",
     "assumed_report", "available", "blocked_indicators", "coverage", "fill_lookups", "findings", "flag_sql",
     "load_profile", "map_sql", "merge", "needs_message", "normalise", "warnings",
 ]

@@ -49,7 +49,7 @@ def _literal(text: str) -> str:
 
 def _adapt(con: duckdb.DuckDBPyConnection, raw: str, table: Table, profile: Profile, report: LoadReport) -> None:
     stored = {row[0]: row[1] for row in con.execute(f"DESCRIBE {quote(raw)}").fetchall() if row[0] != "_kpi_row"}
-    rules = (profile.renames, profile.value_maps, profile.flags, profile.derived, profile.keep_rows)
+    rules = (profile.renames, profile.value_maps, profile.flags, profile.derived, profile.keep_rows, profile.no_source)
     if not (profile.null_markers or profile.null_dates or any(table.name in r for r in rules)) \
             and optional_columns(profile, table) <= set(stored):
         return  # nothing to do: the staged rows are the canonical ones (no copy of a large table)
@@ -118,6 +118,12 @@ def _adapt(con: duckdb.DuckDBPyConnection, raw: str, table: Table, profile: Prof
             second.append(f"CAST(NULL AS VARCHAR) AS {quote(column.name)}")
             if column.name not in report.lookups.get(table.name, ()):
                 report.absent.setdefault(table.name, set()).add(column.name)
+    # A column the profile says the source does not fill, present but empty in every row, is absent too
+    # (the CMS's extract writes it as NULL): its nulls mean "not recorded", not "none".
+    unfilled = [c for c in profile.no_source.get(table.name, ()) if c in names]
+    if unfilled:
+        counts = con.execute(f"SELECT {', '.join(f'count({_text(quote(c))})' for c in unfilled)} FROM {stage}").fetchone()
+        report.absent.setdefault(table.name, set()).update(c for c, n in zip(unfilled, counts) if n == 0)
     where = ""
     if table.name in profile.keep_rows:
         column, values = profile.keep_rows[table.name]
@@ -152,14 +158,15 @@ def map_sql(value: str, codes: Mapping[str, Iterable[str]]) -> str:
 
 def flag_sql(value: str, flag: Flag) -> str:
     """SQL reading a flag as 'Y' / 'N' (NULL when not recorded), never failing on invalid JSON: a JSON
-    parse wrapped in try(), then a regular expression over the text (cut or unescaped JSON)."""
+    parse of valid JSON, else a regular expression over the text (cut or unescaped JSON)."""
     if flag.list_items:
         # ",item one,item two," (lower case, single spaces): an item is listed when ",item," is inside
         listed = (f"(',' || regexp_replace(lower(regexp_replace(trim(CAST({value} AS VARCHAR)), '\\s+', ' ', 'g')), "
                   f"'\\s*,\\s*', ',', 'g') || ',')")
         found = " OR ".join(f"contains({listed}, {_literal(',' + normalise(i) + ',')})" for i in flag.list_items)
         return f"CASE WHEN {_text(value)} IS NULL THEN NULL WHEN {found} THEN 'Y' ELSE 'N' END"
-    parsed = [f"try(json_extract_string(CAST({value} AS VARCHAR), {_literal('$.' + k)}))" for k in flag.json_keys]
+    text = f"CAST({value} AS VARCHAR)"
+    parsed = [f"CASE WHEN json_valid({text}) THEN json_extract_string({text}, {_literal('$.' + k)}) END" for k in flag.json_keys]
     keys = "|".join(flag.json_keys)
     pattern = _literal(f'(?i)"(?:{keys})"\\s*:\\s*"?([a-z0-9]*)')
     found = f"upper(trim(coalesce({', '.join(f'NULLIF({p}, {chr(39)}{chr(39)})' for p in parsed)}, NULLIF(regexp_extract(CAST({value} AS VARCHAR), {pattern}, 1), ''))))"

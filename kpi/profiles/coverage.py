@@ -34,7 +34,12 @@ def blocked_indicators(definitions: Definitions, plan: Plan, report: LoadReport)
     con = database.connect()
     try:
         # Statistics on empty tables would fold filters away, and with them the columns they read.
-        con.execute("SET disabled_optimizers = 'statistics_propagation,empty_result_pullup'")
+        for optimizers in ("statistics_propagation,empty_result_pullup", "statistics_propagation"):
+            try:  # the second optimizer is younger than some DuckDB versions kpi runs on
+                con.execute(f"SET disabled_optimizers = '{optimizers}'")
+                break
+            except duckdb.Error:
+                continue
         for table in definitions.tables.values():
             database.create_empty_table(con, table)
         database.install_calendar(con)
@@ -45,7 +50,7 @@ def blocked_indicators(definitions: Definitions, plan: Plan, report: LoadReport)
             needs = set()
             for sql in (indicator_plan.numerator, indicator_plan.denominator):
                 if sql is not None:
-                    needs |= _needs(con, sql.text, report)
+                    needs |= _needs(con, sql.text, report, indicator_plan.tables)
             if needs:
                 blocked[indicator_plan.indicator.id] = sorted(needs)
         return blocked
@@ -58,14 +63,19 @@ def needs_message(needs: list[str]) -> str:
     return f"not computed: it needs {', '.join(needs)}, which this extract does not have (`kpi coverage` lists what each indicator needs)"
 
 
-def _needs(con: duckdb.DuckDBPyConnection, sql: str, report: LoadReport) -> set[str]:
+def _needs(con: duckdb.DuckDBPyConnection, sql: str, report: LoadReport, tables: Iterable[str]) -> set[str]:
     try:
         aggregate = "sum(value)" if "value" in columns_of(con, sql) else "count(*)"
-        plan = con.execute(f"EXPLAIN (FORMAT JSON) SELECT month, {aggregate} FROM ({wrap(sql)}) GROUP BY ALL").fetchall()
     except duckdb.Error:
         return set()  # a query that does not bind reports its own error when it runs
+    try:
+        plan = json.loads(con.execute(f"EXPLAIN (FORMAT JSON) SELECT month, {aggregate} FROM ({wrap(sql)}) GROUP BY ALL").fetchall()[0][1])
+    except (duckdb.Error, ValueError, IndexError):
+        # no plan to read (an older DuckDB): every absent column of the tables the query reads counts
+        return ({f"the table {t}" for t in tables if t in report.absent_tables}
+                | {f"{t}.{c}" for t in tables for c in report.absent.get(t, ())})
     needs: set[str] = set()
-    for node in _nodes(json.loads(plan[0][1])):
+    for node in _nodes(plan):
         info = node.get("extra_info") or {}
         if "Table" not in info:
             continue

@@ -102,6 +102,9 @@ class Profile:
         return lines or ["the canonical tables as they are: nothing renamed or mapped"]
 
 
+CANONICAL = Profile(DEFAULT_SOURCE, "the canonical tables, read as they are", ())
+
+
 def profile_dirs(project: Project) -> list[Path]:
     """Where profiles are looked for: the project's own profiles/ first, then the bundled ones."""
     own = project.root / "profiles"
@@ -119,13 +122,14 @@ def available(project: Project) -> dict[str, Path]:
 
 
 def load_profile(project: Project, name: str | None = None) -> Profile:
-    """The profile `name` (default: kpi.toml's `source`, else `ssd`), with kpi.toml's `[profile]` on top."""
+    """The profile `name` (default: kpi.toml's `source`, else `ssd`), with kpi.toml's `[profile]` on top
+    (the overrides of the profile kpi.toml's `source` names, or of any when it names none)."""
     name = name or project.config.source or DEFAULT_SOURCE
     choices = available(project)
     if name not in choices:
         raise KpiError(f"there is no source profile {name!r}: choose one of {', '.join(choices)} (`kpi sources` lists them)")
     merged, files = _resolve(project, name, ())
-    overrides = project.config.profile or {}
+    overrides = project.config.profile or {} if project.config.source in (None, name) else {}
     if overrides:
         problems = _schema_problems(overrides, "kpi.toml [profile]", {}, partial=True)
         if problems:
