@@ -69,12 +69,14 @@ def trend(polarity: str, comparable: bool, current: float | None, previous: floa
 
 
 def target_status(polarity: str, target: float | None, value: float | None) -> str:
-    """better | achieving | missing | no_target, comparing the current value with the target."""
+    """better | achieving | missing | no_target, comparing the displayed value with the target (SPEC §7):
+    89.97 is shown as `90`, so it achieves a target of 90."""
     if target is None or polarity == "none" or value is None:
         return "no_target"
-    if value == target:
+    shown, goal = rounded(value), Decimal(repr(float(target)))
+    if shown == goal:
         return "achieving"
-    return "better" if better(polarity, value, target) else "missing"
+    return "better" if better(polarity, shown, goal) else "missing"
 
 
 def is_suppressed(numerator: float | None, threshold: int | None) -> bool:
@@ -134,6 +136,7 @@ class Scorecard:
     results: tuple[IndicatorResult, ...]
     summary: Summary
     by: str | None = None  # the dimension of the breakdowns, when asked for
+    warnings: tuple[str, ...] = ()  # what the reader must know about the data (months partly covered, ids that do not join)
 
 
 def month_result(indicator: Indicator, counts: Counts, month: date, default_suppress: int | None) -> MonthResult:

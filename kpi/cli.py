@@ -53,6 +53,8 @@ def compute(
     output: Optional[Path] = typer.Option(None, "--output", help="Write to this file (atomically) instead of stdout."),
     scale: int = typer.Option(1, "--scale", help="Demo council only: multiply its population and volumes.", min=1),
     by: Optional[str] = typer.Option(None, "--by", help="Also break each indicator down by a column its queries return, e.g. team."),
+    extract_date: Optional[str] = typer.Option(None, "--extract-date", help="The date the extract was taken, YYYY-MM-DD (default: kpi.toml's `extract_date`, else the latest date in the data). A month ending after it is refused."),
+    strict: bool = typer.Option(False, "--strict", help="Exit 1 when there are warnings about the data (months partly covered, ids that do not join)."),
     project: Optional[Path] = ProjectOption,
 ) -> None:
     """Compute the scorecard for a month, with history, trend and status against target.
@@ -81,10 +83,12 @@ def compute(
             raise KpiError("no indicator matches the filters given: `kpi list` shows them all")
         if by is not None and not by.isidentifier():
             raise KpiError(f"--by {by!r} is not a column name")
-        scorecard = pipeline.compute(proj, definitions, chosen, month, data or proj.config.data, scale, by, _progress())
+        scorecard = pipeline.compute(proj, definitions, chosen, month, data or proj.config.data, scale, by, _progress(), _date_option("--extract-date", extract_date))
     except KpiError as error:
         _fail(error)
         return
+    for warning in scorecard.warnings:
+        typer.echo(f"warning: {warning}", err=True)
     if output:
         render.write_scorecard(scorecard, fmt, output)
         typer.echo(f"wrote {output}", err=True)
@@ -97,6 +101,21 @@ def compute(
     if failed:
         typer.echo(f"{len(failed)} indicator(s) failed: {', '.join(failed)}", err=True)
         raise typer.Exit(1)
+    if strict and scorecard.warnings:
+        typer.echo(f"{len(scorecard.warnings)} warning(s) about the data, and --strict was given", err=True)
+        raise typer.Exit(1)
+
+
+def _date_option(name: str, text: str | None):
+    """A YYYY-MM-DD option as a date (None when not given)."""
+    from datetime import date as date_type
+
+    if text is None:
+        return None
+    try:
+        return date_type.fromisoformat(text)
+    except ValueError:
+        raise KpiError(f"{name} {text!r} is not a date: write it as YYYY-MM-DD") from None
 
 
 def _progress():
@@ -359,7 +378,7 @@ def check_data(
             except ValueError:
                 raise KpiError(f"--extract-date {extract_date!r} is not a date: write it as YYYY-MM-DD") from None
         definitions = pipeline.load_definitions(proj)
-        findings, present = pipeline.check_data(definitions, data or proj.config.data, when)
+        findings, present = pipeline.check_data(definitions, data or proj.config.data, when, config=proj.config)
     except KpiError as error:
         _fail(error)
         return

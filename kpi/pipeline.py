@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import fnmatch
 import time
-from datetime import date
+from dataclasses import replace
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Callable, Iterable, Mapping
 
@@ -16,10 +17,11 @@ import duckdb
 
 from kpi import database
 from kpi.assess import Scorecard, assess
-from kpi.config import Project
+from kpi.config import Config, Project
 from kpi.definitions import Definitions, Indicator
-from kpi.extracts import Table, find_sources, load_table, table_definitions
+from kpi.extracts import Table, find_sources, load_table, survey_tables, table_definitions
 from kpi.issues import Issue, KpiError, display_path
+from kpi.periods import add_months
 from kpi.load import load_indicators, load_query_files
 from kpi.plan import Plan, materialisable_views, plan_scorecard
 from kpi.run import run_plan
@@ -59,18 +61,19 @@ def select_indicators(
 
 def open_database(
     definitions: Definitions, plan: Plan, data: Path | None, closure_days: tuple[date, ...] = (), scale: int = 1,
-    progress: Callable[[str], None] | None = None,
+    progress: Callable[[str], None] | None = None, config: Config | None = None,
 ) -> duckdb.DuckDBPyConnection:
     """A locked connection holding the extracts the plan reads (from `data`, or the demo council).
 
-    `progress`, when given, is told about each table as it loads (the CLI shows it on a terminal).
+    `progress`, when given, is told about each table as it loads (the CLI shows it on a terminal);
+    `config` gives how to read the files (two-digit years, encodings).
     """
     con = database.connect()
     needed = set(plan.tables) | set(REFERENCE_TABLES)
     if data is None:
         _load_demo(con, definitions.tables, scale)
     else:
-        _load_files(con, definitions.tables, plan, data, needed, progress)
+        _load_files(con, definitions.tables, plan, data, needed, progress, config or Config())
     database.create_missing_tables(con, definitions.tables.values())
     database.lock(con)
     database.install_calendar(con, closure_days)
@@ -98,7 +101,7 @@ def _load_demo(con: duckdb.DuckDBPyConnection, tables: Mapping[str, Table], scal
 
 def _load_files(
     con: duckdb.DuckDBPyConnection, tables: Mapping[str, Table], plan: Plan, data: Path, needed: set[str],
-    progress: Callable[[str], None] | None = None,
+    progress: Callable[[str], None] | None = None, config: Config = Config(),
 ) -> None:
     sources, issues = find_sources(data, tables)
     for name in sorted(needed):
@@ -111,7 +114,7 @@ def _load_files(
     chosen = sorted(name for name in sources if name in needed)
     for number, name in enumerate(chosen, start=1):
         started = time.perf_counter()
-        problems = load_table(con, tables[name], sources[name])
+        problems = load_table(con, tables[name], sources[name], True, config.two_digit_year_pivot, config.encoding.get(name))
         issues.extend(problems)
         if progress:
             rows = 0 if problems else con.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0]
@@ -135,12 +138,22 @@ def read_benchmarks(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, float
 def compute(
     project: Project, definitions: Definitions, indicators: tuple[Indicator, ...], period: date,
     data: Path | None = None, scale: int = 1, by: str | None = None, progress: Callable[[str], None] | None = None,
+    extract_date: date | None = None,
 ) -> Scorecard:
-    """The scorecard of `indicators` for the month `period`; broken down by the column `by`, if given."""
+    """The scorecard of `indicators` for the month `period`; broken down by the column `by`, if given.
+
+    Refuses a month the extract does not cover (it ends after the extract date: `extract_date`, else
+    kpi.toml's, else the demo council's or the latest date in the data); the scorecard's `warnings`
+    say which months are only partly covered and which references do not join (see docs/extracts.md).
+    """
     config = project.config
+    given_date = extract_date or config.extract_date
+    if given_date is not None:
+        refuse_uncovered_month(period, given_date, "the extract date given")
     plan = plan_scorecard(indicators, period, list(definitions.shared), definitions.tables, config.fy_start_month)
-    con = open_database(definitions, plan, data, config.closure_days, scale, progress)
+    con = open_database(definitions, plan, data, config.closure_days, scale, progress, config)
     try:
+        warnings = coverage_warnings(con, definitions.tables, plan, data, given_date, config.reference_match_min)
         counts = run_plan(con, plan, by, config.query_time_limit)
         benchmarks = read_benchmarks(con)
     finally:
@@ -148,7 +161,58 @@ def compute(
     # The demo council is a North East council, as the seed's was (its benchmarks are the seed's).
     authority = config.authority_name or (DEMO_AUTHORITY if data is None else "")
     region = config.region_name or (DEMO_REGION if data is None else "")
-    return assess(plan, counts, benchmarks, authority, region, config.suppress_below, by)
+    scorecard = assess(plan, counts, benchmarks, authority, region, config.suppress_below, by)
+    return replace(scorecard, warnings=tuple(warnings))
+
+
+def refuse_uncovered_month(period: date, extract_date: date, told_by: str) -> None:
+    """A KpiError when the reporting month ends after the extract was taken: its counts would be short."""
+    month_end = add_months(period, 1) - timedelta(days=1)
+    if month_end > extract_date:
+        raise KpiError(
+            f"the reporting month {period:%Y-%m} ends after {told_by} ({extract_date.isoformat()}), so the extract "
+            f"does not cover it: give an earlier --period, or --extract-date if the extract is newer"
+        )
+
+
+def coverage_warnings(
+    con: duckdb.DuckDBPyConnection, tables: Mapping[str, Table], plan: Plan, data: Path | None,
+    extract_date: date | None, reference_match_min: float,
+) -> list[str]:
+    """Refuse a month after the extract date; warn of months before the data start and of references
+    that do not join (ids that lost leading zeros or gained padding), from one scan per table read."""
+    survey = survey_tables(con, tables, sorted(plan.tables))
+    if extract_date is None:
+        if data is None:
+            from kpi import demo
+
+            extract_date, told_by = demo.EXTRACT_DATE, "the demo council's extract date"
+        else:
+            latest = [s.latest for s in survey.values() if s.latest is not None]
+            extract_date, told_by = (max(latest), "the latest date in the data") if latest else (None, "")
+        if extract_date is not None:
+            refuse_uncovered_month(plan.current, extract_date, told_by)
+    warnings = []
+    starts = [(s.earliest, s.table) for s in survey.values() if s.earliest is not None]
+    if starts:
+        start, table = max(starts)
+        months = sorted({m for p in plan.indicators for m in p.months if m < start.replace(day=1)})  # months before the data begin
+        if months:
+            shown = ", ".join(f"{m:%Y-%m}" for m in months)
+            warnings.append(
+                f"the data start on {start.isoformat()} (the earliest date in {table}), so these months are only "
+                f"partly covered or not at all, and their numbers are short: {shown}"
+            )
+    for found in survey.values():
+        for reference in found.references:
+            if reference.values and reference.share < reference_match_min:
+                examples = ", ".join(repr(v) for v in reference.unmatched_examples)
+                warnings.append(
+                    f"{reference.table}.{reference.column}: only {reference.share:.1%} of its {reference.values:,} values are "
+                    f"found in {reference.target} (not found: {examples}): check the ids are written alike in both "
+                    f"(leading zeros, spaces, `.0`)"
+                )
+    return warnings
 
 
 def drill_rows(
@@ -178,8 +242,12 @@ def drill_rows(
         con.close()
 
 
-def check_data(definitions: Definitions, data: Path | None, extract_date: date | None = None, scale: int = 1):
-    """Data-quality findings of the extracts in `data` (or the demo council's), keys not enforced."""
+def check_data(definitions: Definitions, data: Path | None, extract_date: date | None = None, scale: int = 1, config: Config | None = None):
+    """Data-quality findings of the extracts in `data` (or the demo council's), keys not enforced.
+
+    `config` gives how to read the files (two-digit years, encodings) and the default extract date."""
+    config = config or Config()
+    extract_date = extract_date or config.extract_date
     from kpi.quality import check_tables
 
     con = database.connect()
@@ -193,7 +261,7 @@ def check_data(definitions: Definitions, data: Path | None, extract_date: date |
         else:
             sources, issues = find_sources(data, definitions.tables)
             for name, source in sorted(sources.items()):
-                issues.extend(load_table(con, definitions.tables[name], source, check_keys=False))
+                issues.extend(load_table(con, definitions.tables[name], source, False, config.two_digit_year_pivot, config.encoding.get(name)))
             if issues:
                 raise KpiError(f"the extracts in {display_path(data)} cannot be read", issues)
             present = set(sources)

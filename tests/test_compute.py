@@ -96,7 +96,7 @@ def test_json_shape_has_every_key_of_the_spec(scorecard):
     keys = {"id", "title", "lead_officer", "service_group", "tier", "collected", "reported", "polarity", "unit",
             "value", "display", "numerator", "denominator", "months", "outturns", "same_period_last_year",
             "benchmarks", "trend", "target", "target_status", "suppressed", "error"}
-    assert set(scorecard) == {"period", "authority", "summary", "indicators"}
+    assert set(scorecard) == {"period", "authority", "summary", "warnings", "indicators"}
     assert all(set(i) == keys for i in scorecard["indicators"])
 
 
