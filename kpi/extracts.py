@@ -8,6 +8,7 @@ in one run. Nothing here knows about indicators beyond the names of the tables t
 from __future__ import annotations
 
 import codecs
+import csv
 import difflib
 import re
 import tempfile
@@ -357,7 +358,7 @@ def _stage_raw(con: duckdb.DuckDBPyConnection, raw: str, source: Source, readabl
     empty (what a spreadsheet leaves below its data) are no rows."""
     path = str(readable).replace("'", "''")
     if source.kind == "csv":
-        relation = f"read_csv('{path}', all_varchar = true, header = true)"
+        relation = _csv_relation(readable, path)
     elif source.kind == "parquet":
         relation = f"read_parquet('{path}')"
     elif source.kind == "xlsx":
@@ -381,6 +382,26 @@ def _stage_raw(con: duckdb.DuckDBPyConnection, raw: str, source: Source, readabl
     )
     if source.kind == "xlsx":
         con.unregister("_kpi_excel")
+
+
+_DELIMITERS = (",", ";", "\t", "|")
+
+
+def _csv_relation(readable: Path, path_sql: str) -> str:
+    """read_csv of the file with the header and delimiter its first line gives: DuckDB's dialect
+    sniffer is not used, since one damaged row can mislead it (a row cut short must be named)."""
+    with open(readable, encoding="utf-8-sig", newline="") as handle:
+        first = handle.readline()
+    if not first.strip():
+        raise ValueError("the file is empty or its first line is blank: the first line must name the columns")
+    delimiter = max(_DELIMITERS, key=first.count)
+    names = next(csv.reader([first], delimiter=delimiter))
+    columns = ", ".join(f"'{(name.strip() or f'column{n}').replace(chr(39), chr(39) * 2)}': 'VARCHAR'" for n, name in enumerate(names, start=1))
+    quoted_delimiter = delimiter.replace("'", "''")
+    return (
+        f"read_csv('{path_sql}', auto_detect = false, header = true, delim = '{quoted_delimiter}', quote = '\"', "
+        f"escape = '\"', columns = {{{columns}}})"
+    )
 
 
 def _convert(
