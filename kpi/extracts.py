@@ -540,15 +540,19 @@ class TableSurvey:
     references: tuple[ReferenceShare, ...]
 
 
-def survey_tables(con: duckdb.DuckDBPyConnection, tables: Mapping[str, Table], loaded: Iterable[str]) -> dict[str, TableSurvey]:
-    """The dates each loaded table covers and how well its references join: one scan per table."""
-    loaded = set(loaded)
+def survey_tables(con: duckdb.DuckDBPyConnection, tables: Mapping[str, Table], surveyed: Iterable[str]) -> dict[str, TableSurvey]:
+    """The dates each surveyed table covers and how well its references join: one scan per table.
+
+    A reference is checked when its target table holds rows (one not given, or not readable, is not)."""
+    present = {row[0] for row in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+    targets = {t for name in surveyed for _, t, _ in tables[name].references if t in present}
+    holding = {t for t in targets if con.execute(f"SELECT EXISTS (SELECT 1 FROM {quote(t)})").fetchone()[0]}
     found = {}
-    for name in sorted(loaded):
+    for name in sorted(set(surveyed) & present):
         table = tables[name]
         dated = [quote(c.name) for c in table.columns if c.type in ("date", "timestamp")]
         aggregates = [f"least({', '.join(f'min({c})' for c in dated)})", f"greatest({', '.join(f'max({c})' for c in dated)})"] if dated else ["NULL", "NULL"]
-        references = [(column, target, target_column) for column, target, target_column in table.references if target in loaded]
+        references = [(column, target, target_column) for column, target, target_column in table.references if target in holding]
         for column, target, target_column in references:
             value = quote(column)
             missing = f"{value} NOT IN (SELECT {quote(target_column)} FROM {quote(target)} WHERE {quote(target_column)} IS NOT NULL)"

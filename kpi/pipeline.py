@@ -112,6 +112,7 @@ def _load_files(
                 display_path(data), hint=f"add {name}.csv, .parquet or .xlsx, or leave out those indicators",
             ))
     chosen = sorted(name for name in sources if name in needed)
+    _load_reference_targets(con, tables, sources, needed, config)
     for number, name in enumerate(chosen, start=1):
         started = time.perf_counter()
         problems = load_table(con, tables[name], sources[name], True, config.two_digit_year_pivot, config.encoding.get(name))
@@ -122,6 +123,14 @@ def _load_files(
             progress(f"[{number}/{len(chosen)}] {sources[name].shown}: {state} in {time.perf_counter() - started:.1f} s")
     if issues:
         raise KpiError(f"the extracts in {display_path(data)} cannot be used as they are", issues)
+
+
+def _load_reference_targets(con: duckdb.DuckDBPyConnection, tables: Mapping[str, Table], sources: Mapping, needed: set[str], config: Config) -> None:
+    """The tables the needed ones refer to (schemas/extracts.yaml `references`), when given, so that ids
+    that do not join are found (coverage_warnings); one that cannot be read is left out, unchecked."""
+    targets = {t for name in needed if name in tables for _, t, _ in tables[name].references} - needed
+    for name in sorted(t for t in targets if t in sources):
+        load_table(con, tables[name], sources[name], True, config.two_digit_year_pivot, config.encoding.get(name))
 
 
 def read_benchmarks(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, float]]:
