@@ -236,7 +236,7 @@ def drill_rows(
 
     config = project.config
     plan = plan_indicator(indicator, [month], list(definitions.shared), definitions.tables, config.fy_start_month)
-    con = open_database(definitions, plan_scorecard([indicator], month, list(definitions.shared), definitions.tables, config.fy_start_month), data, config.closure_days)
+    con = open_database(definitions, plan_scorecard([indicator], month, list(definitions.shared), definitions.tables, config.fy_start_month), data, config.closure_days, config=config)
     try:
         counts = run_indicator(con, plan)
         if counts.error:
