@@ -374,8 +374,10 @@ def _stage_raw(con: duckdb.DuckDBPyConnection, raw: str, source: Source, readabl
         if alias not in attached:
             con.execute(f"ATTACH '{path}' AS {alias} (READ_ONLY)")
         relation = f"{alias}.{quote(source.table)}"
-    columns = [row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()]
-    empty = " AND ".join(f"NULLIF(trim(CAST({quote(c)} AS VARCHAR)), '') IS NULL" for c in columns) or "FALSE"
+    columns = con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()
+    empty = " AND ".join(
+        f"NULLIF(trim({quote(name)}), '') IS NULL" if kind == "VARCHAR" else f"{quote(name)} IS NULL" for name, kind, *_ in columns
+    ) or "FALSE"
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {quote(raw)} AS "
         f"SELECT * FROM (SELECT row_number() OVER () AS _kpi_row, * FROM {relation}) WHERE NOT ({empty})"
