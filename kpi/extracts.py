@@ -33,8 +33,8 @@ SQL_TYPES = {
     "double": "DOUBLE",
 }
 _EXPECTED = {
-    "date": "a date (2017-09-30 or 30/09/2017)",
-    "timestamp": "a date and time (2017-09-30 14:05 or 30/09/2017 14:05)",
+    "date": "a date from 1900 on (2017-09-30 or 30/09/2017)",
+    "timestamp": "a date and time from 1900 on (2017-09-30 14:05 or 30/09/2017 14:05)",
     "boolean": "true/false, Y/N or 1/0",
     "integer": "a whole number",
     "double": "a number",
@@ -103,9 +103,11 @@ def create_empty_table(con: duckdb.DuckDBPyConnection, table: Table) -> None:
     con.execute(f"CREATE OR REPLACE TABLE {quote(table.name)} ({columns})")
 
 
-# A date must carry its year in full: `11/06/12` would otherwise be read as the year 11 (or 12).
-_ISO_DATE = r"^[1-9][0-9]{3}-[0-9]{1,2}-[0-9]{1,2}([ T]|$)"
-_UK_DATE = r"^[0-9]{1,2}/[0-9]{1,2}/[1-9][0-9]{3}( |$)"
+# A date must carry its year in full: `11/06/12` would otherwise be read as the year 11 (or 12). No case
+# record is dated before 1900 (nor after 2999), so such a year is a damaged date, in text or typed.
+_ISO_DATE = r"^(19|2[0-9])[0-9]{2}-[0-9]{1,2}-[0-9]{1,2}([ T]|$)"
+_UK_DATE = r"^[0-9]{1,2}/[0-9]{1,2}/(19|2[0-9])[0-9]{2}( |$)"
+_PLAUSIBLE_YEAR = "BETWEEN 1900 AND 2999"
 _UK_SHORT_YEAR = r"^[0-9]{1,2}/[0-9]{1,2}/([0-9]{2})( |$)"
 TWO_DIGIT_YEAR_HINT = "write years with four digits (2012), or set `two_digit_year_pivot` in kpi.toml"
 
@@ -193,6 +195,8 @@ def _typed(column: str, kind: str, stored: str) -> str | None:
             whole = f"{name} = floor({name}) AND abs({name}) < 1e15"
             return f"CASE WHEN {whole} THEN CAST(CAST({name} AS BIGINT) AS VARCHAR) ELSE CAST(CAST({name} AS DOUBLE) AS VARCHAR) END"
         return None
+    if base in _SAME_TYPE[kind] and kind in ("date", "timestamp"):
+        return f"CASE WHEN year({name}) {_PLAUSIBLE_YEAR} THEN CAST({name} AS {SQL_TYPES[kind]}) END"
     if base in _SAME_TYPE[kind]:
         return f"CAST({name} AS {SQL_TYPES[kind]})"
     return None
@@ -422,7 +426,8 @@ def _convert(
 
     typed = {c.name: _typed(c.name, c.type, stored[c.name]) for c in table.columns}
     expressions = {c.name: typed[c.name] or parse_expression(c.name, c.type, two_digit_year_pivot) for c in table.columns}
-    to_check = [c for c in table.columns if c.type != "text" and not typed[c.name]]
+    # typed dates are checked too: a typed date can still be the year 12 (a two-digit year, saved)
+    to_check = [c for c in table.columns if c.type != "text" and (not typed[c.name] or c.type in ("date", "timestamp"))]
     issues.extend(_unreadable(con, raw, to_check, expressions, source))
     if check_keys:
         issues.extend(_key_issues(con, raw, table, source))

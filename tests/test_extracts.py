@@ -106,7 +106,8 @@ def test_a_corrupt_file_is_reported(kpi, extracts):
     ("1/9/2017", "2017-09-01"), ("30/09/2017 23:59", "2017-09-30"), ("2017-09-30T23:59:59+01:00", "2017-09-30"),
     # a year that is not written in full is unreadable, not the year 11 or 12
     ("11/06/12", "None"), ("11/06/12 10:00", "None"), ("12-06-11", "None"), ("0012-06-11", "None"),
-    ("11/06/0012", "None"), ("NULL", "None"), ("20170930", "None"),
+    ("11/06/0012", "None"), ("NULL", "None"), ("20170930", "None"), ("1012-06-11", "None"), ("1/1/1899", "None"),
+    ("1/1/1900", "1900-01-01"),
 ])
 def test_date_forms(text, expected):
     from kpi.extracts import parse_expression
@@ -209,6 +210,18 @@ def test_typed_text_is_trimmed_and_numbers_stored_for_text_are_written_whole(tmp
     path = tmp_path / "t.parquet"
     pl.DataFrame({"id": ["  A1 ", "B2", "   "], "float_id": [22889.0, 7.0, 2.5], "int_id": [1, 22, 333]}).write_parquet(path)
     assert load(path, ["int_id", "id", "float_id"], "parquet") == [("1", "A1", "22889"), ("22", "B2", "7"), ("333", None, "2.5")]
+
+
+def test_a_typed_date_with_an_implausible_year_is_named(tmp_path):
+    from datetime import date
+
+    from kpi.extracts import Column, Source, Table, load_table
+
+    path = tmp_path / "t.parquet"
+    pl.DataFrame({"id": ["1", "2"], "d": [date(2012, 6, 11), date(12, 6, 11)]}).write_parquet(path)
+    table = Table("t", ("id",), (Column("id", "text"), Column("d", "date")))
+    [problem] = load_table(duckdb.connect(), table, Source("t", path, "parquet"))
+    assert "row 2, column `d`: '0012-06-11' is not a date from 1900 on" in problem.message
 
 
 def test_files_kpi_writes_get_the_umask_permissions(tmp_path):
