@@ -300,32 +300,50 @@ class _Undecodable(Exception):
         self.issue = issue
 
 
-def csv_encoding(path: Path) -> str:
+def csv_encoding(source: Source) -> str:
     """A CSV's encoding: by its byte-order mark (UTF-8, UTF-16 LE/BE), else UTF-8 when it is valid
-    UTF-8 throughout, else Windows-1252."""
-    with open(path, "rb") as handle:
+    UTF-8 throughout, else Windows-1252. A file that is UTF-8 (it has UTF-8's accented letters) but
+    for a byte that is not is refused, naming the line: read as Windows-1252 its text would be garbled."""
+    with open(source.path, "rb") as handle:
         start = handle.read(4)
         for mark, name in _BOMS:
             if start.startswith(mark):
                 return name
         handle.seek(0)
         decoder = codecs.getincrementaldecoder("utf-8")()
-        try:
-            while chunk := handle.read(_CHUNK):
-                decoder.decode(chunk)
-            decoder.decode(b"", final=True)
-        except UnicodeDecodeError:
-            return FALLBACK_ENCODING
-    return "utf-8"
+        lines, accented = 0, False
+        while True:
+            chunk = handle.read(_CHUNK)
+            try:
+                text = decoder.decode(chunk, final=not chunk)
+            except UnicodeDecodeError as error:
+                before = chunk[: error.start].decode("utf-8", errors="replace")
+                if accented or not before.isascii():
+                    raise _Undecodable(_undecodable_issue(source, "utf-8", lines + before.count("\n") + 1, chunk[error.start:error.start + 1])) from None
+                return FALLBACK_ENCODING
+            lines += text.count("\n")
+            accented = accented or not text.isascii()
+            if not chunk:
+                return "utf-8"
+
+
+def _undecodable_issue(source: Source, encoding: str, line: int, byte: bytes) -> Issue:
+    return Issue(
+        "unreadable-encoding",
+        f"{source.shown}, line {line}: the text cannot be read as {encoding} (byte {byte.hex()})",
+        source.shown, line,
+        hint="save the file as CSV UTF-8, or give its encoding in kpi.toml: [encoding] " + source.table + ' = "..."',
+    )
 
 
 @contextmanager
 def _utf8_csv(source: Source, encoding: str | None):
-    """The path of the source as UTF-8: itself when it is so already, else a UTF-8 copy (line for line)."""
+    """The path of the source as UTF-8: itself when it is so already, else a UTF-8 copy (line for line).
+    Raises _Undecodable (an Issue naming the line) when the file cannot be decoded."""
     if source.kind != "csv":
         yield source.path
         return
-    encoding = encoding or csv_encoding(source.path)
+    encoding = encoding or csv_encoding(source)
     if codecs.lookup(encoding).name in ("utf-8", "utf-8-sig"):
         yield source.path  # DuckDB reads UTF-8 and skips its byte-order mark
         return
@@ -345,12 +363,7 @@ def _transcode(source: Source, encoding: str, target: Path) -> None:
                 text = decoder.decode(chunk, final=not chunk)
             except UnicodeDecodeError as error:
                 line = lines + chunk[: error.start].decode(encoding, errors="replace").count("\n") + 1
-                raise _Undecodable(Issue(
-                    "unreadable-encoding",
-                    f"{source.shown}, line {line}: the text cannot be read as {encoding} (byte {chunk[error.start:error.start + 1].hex()})",
-                    source.shown, line,
-                    hint="save the file as CSV UTF-8, or give its encoding in kpi.toml: [encoding] " + source.table + ' = "..."',
-                )) from None
+                raise _Undecodable(_undecodable_issue(source, encoding, line, chunk[error.start:error.start + 1])) from None
             lines += text.count("\n")
             written.write(text.removeprefix("\ufeff") if written.tell() == 0 else text)
             if not chunk:
