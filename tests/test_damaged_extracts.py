@@ -258,6 +258,35 @@ def test_booleans_written_yes_and_no_give_the_clean_numbers(kpi, clean, tmp_path
     assert_same_numbers(run(kpi, folder, ids), clean, ids)
 
 
+def test_a_semicolon_separated_file_as_european_excel_writes_it_gives_the_clean_numbers(kpi, clean, tmp_path):
+    folder = damaged(clean, tmp_path)
+    path = folder / "ssd_cp_plans.csv"
+    with open(path, encoding="utf-8", newline="") as handle:
+        rows = list(csv.reader(handle))
+    out = io.StringIO()
+    csv.writer(out, delimiter=";", lineterminator="\r\n").writerows(rows)
+    path.write_text(out.getvalue(), encoding="utf-8", newline="")
+    ids = readers("ssd_cp_plans")
+    assert_same_numbers(run(kpi, folder, ids), clean, ids)
+
+
+def test_dates_as_excel_serial_numbers_are_refused(kpi, clean, tmp_path):
+    from datetime import date
+
+    folder = damaged(clean, tmp_path)
+    in_column(folder / "ssd_cp_plans.csv", "cppl_cp_plan_start_date",
+              lambda v: str((date.fromisoformat(v) - date(1899, 12, 30)).days) if v else v)
+    assert_refused(run(kpi, folder, ["CSC 182"]), "ssd_cp_plans.csv", "column `cppl_cp_plan_start_date`", "is not a date")
+
+
+def test_dates_in_mixed_forms_give_the_clean_numbers(kpi, clean, tmp_path):
+    folder = damaged(clean, tmp_path)
+    flip = iter(range(10**9))
+    in_column(folder / "ssd_cp_plans.csv", "cppl_cp_plan_start_date", lambda v: uk_long(v) if next(flip) % 2 else v)
+    ids = readers("ssd_cp_plans")
+    assert_same_numbers(run(kpi, folder, ids), clean, ids)
+
+
 def test_a_renamed_column_is_refused(kpi, clean, tmp_path):
     folder = damaged(clean, tmp_path)
     rewrite(folder / "ssd_cp_plans.csv", lambda h, rows: ([("start_date" if c == "cppl_cp_plan_start_date" else c) for c in h], rows))
