@@ -570,14 +570,17 @@ def survey_tables(con: duckdb.DuckDBPyConnection, tables: Mapping[str, Table], s
     found = {}
     for name in sorted(set(surveyed) & present):
         table = tables[name]
-        dated = [quote(c.name) for c in table.columns if c.type in ("date", "timestamp")]
+        dated = [f"t.{quote(c.name)}" for c in table.columns if c.type in ("date", "timestamp")]
         aggregates = [f"least({', '.join(f'min({c})' for c in dated)})", f"greatest({', '.join(f'max({c})' for c in dated)})"] if dated else ["NULL", "NULL"]
         references = [(column, target, target_column) for column, target, target_column in table.references if target in holding]
-        for column, target, target_column in references:
-            value = quote(column)
-            missing = f"{value} NOT IN (SELECT {quote(target_column)} FROM {quote(target)} WHERE {quote(target_column)} IS NOT NULL)"
-            aggregates += [f"count({value})", f"count({value}) FILTER (WHERE {missing})", f"min({value}, {EXAMPLES_PER_PROBLEM}) FILTER (WHERE {missing})"]
-        row = con.execute(f"SELECT {', '.join(aggregates)} FROM {quote(name)}").fetchone()
+        joins = []
+        for n, (column, target, target_column) in enumerate(references):
+            # a join with the target's distinct keys: one scan of the table whatever the number of references
+            value, alias = f"t.{quote(column)}", f"_r{n}"
+            joins.append(f"LEFT JOIN (SELECT DISTINCT {quote(target_column)} AS k FROM {quote(target)}) {alias} ON {value} = {alias}.k")
+            missing = f"{value} IS NOT NULL AND {alias}.k IS NULL"
+            aggregates += [f"count({value})", f"count(*) FILTER (WHERE {missing})", f"min({value}, {EXAMPLES_PER_PROBLEM}) FILTER (WHERE {missing})"]
+        row = con.execute(f"SELECT {', '.join(aggregates)} FROM {quote(name)} t {' '.join(joins)}").fetchone()
         shares = tuple(
             ReferenceShare(name, column, f"{target}.{target_column}", row[2 + 3 * n], row[2 + 3 * n] - row[3 + 3 * n], tuple(row[4 + 3 * n] or ()))
             for n, (column, target, target_column) in enumerate(references)
