@@ -53,7 +53,7 @@ def compute(
     output: Optional[Path] = typer.Option(None, "--output", help="Write to this file (atomically) instead of stdout."),
     scale: int = typer.Option(1, "--scale", help="Demo council only: multiply its population and volumes.", min=1),
     by: Optional[str] = typer.Option(None, "--by", help="Also break each indicator down by a column its queries return, e.g. team."),
-    extract_date: Optional[str] = typer.Option(None, "--extract-date", help="The date the extract was taken, YYYY-MM-DD (default: kpi.toml's `extract_date`, else the latest date in the data). A month ending after it is refused."),
+    extract_date: Optional[str] = typer.Option(None, "--extract-date", help="The date the extract was taken, YYYY-MM-DD (default: kpi.toml's `extract_date`). A month ending after it is refused; without it, one beginning after the latest date in the data."),
     strict: bool = typer.Option(False, "--strict", help="Exit 1 when there are warnings about the data (months partly covered, ids that do not join)."),
     project: Optional[Path] = ProjectOption,
 ) -> None:

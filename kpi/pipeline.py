@@ -151,18 +151,18 @@ def compute(
 ) -> Scorecard:
     """The scorecard of `indicators` for the month `period`; broken down by the column `by`, if given.
 
-    Refuses a month the extract does not cover (it ends after the extract date: `extract_date`, else
-    kpi.toml's, else the demo council's or the latest date in the data); the scorecard's `warnings`
-    say which months are only partly covered and which references do not join (see docs/extracts.md).
+    Refuses a month the extract does not cover (one ending after `extract_date`, else kpi.toml's; without
+    either, one starting after the latest date in the data); the scorecard's `warnings` say which months
+    are only partly covered and which references do not join (see docs/extracts.md).
     """
     config = project.config
     given_date = extract_date or config.extract_date
     if given_date is not None:
-        refuse_uncovered_month(period, given_date, "the extract date given")
+        refuse_uncovered_month(period, given_date, "--extract-date" if extract_date else "kpi.toml's extract_date")
     plan = plan_scorecard(indicators, period, list(definitions.shared), definitions.tables, config.fy_start_month)
     con = open_database(definitions, plan, data, config.closure_days, scale, progress, config)
     try:
-        warnings = coverage_warnings(con, definitions.tables, plan, data, given_date, config.reference_match_min)
+        warnings = coverage_warnings(con, definitions.tables, plan, given_date, config.reference_match_min)
         counts = run_plan(con, plan, by, config.query_time_limit)
         benchmarks = read_benchmarks(con)
     finally:
@@ -174,10 +174,13 @@ def compute(
     return replace(scorecard, warnings=tuple(warnings))
 
 
+def month_end(month: date) -> date:
+    return add_months(month, 1) - timedelta(days=1)
+
+
 def refuse_uncovered_month(period: date, extract_date: date, told_by: str) -> None:
-    """A KpiError when the reporting month ends after the extract was taken: its counts would be short."""
-    month_end = add_months(period, 1) - timedelta(days=1)
-    if month_end > extract_date:
+    """A KpiError when the reporting month ends after `extract_date`: its counts would be short."""
+    if month_end(period) > extract_date:
         raise KpiError(
             f"the reporting month {period:%Y-%m} ends after {told_by} ({extract_date.isoformat()}), so the extract "
             f"does not cover it: give an earlier --period, or --extract-date if the extract is newer"
@@ -185,23 +188,25 @@ def refuse_uncovered_month(period: date, extract_date: date, told_by: str) -> No
 
 
 def coverage_warnings(
-    con: duckdb.DuckDBPyConnection, tables: Mapping[str, Table], plan: Plan, data: Path | None,
-    extract_date: date | None, reference_match_min: float,
+    con: duckdb.DuckDBPyConnection, tables: Mapping[str, Table], plan: Plan, extract_date: date | None,
+    reference_match_min: float,
 ) -> list[str]:
-    """Refuse a month after the extract date; warn of months before the data start and of references
-    that do not join (ids that lost leading zeros or gained padding), from one scan per table read."""
+    """Without an extract date given, refuse a reporting month after the latest date in the data (warn
+    of one it ends inside of); warn of months before the data begin and of references that do not
+    join (ids that lost leading zeros or gained padding). One scan per table read."""
     survey = survey_tables(con, tables, sorted(plan.tables))
-    if extract_date is None:
-        if data is None:
-            from kpi import demo
-
-            extract_date, told_by = demo.EXTRACT_DATE, "the demo council's extract date"
-        else:
-            latest = [s.latest for s in survey.values() if s.latest is not None]
-            extract_date, told_by = (max(latest), "the latest date in the data") if latest else (None, "")
-        if extract_date is not None:
-            refuse_uncovered_month(plan.current, extract_date, told_by)
     warnings = []
+    latest = max((s.latest for s in survey.values() if s.latest is not None), default=None)
+    if extract_date is None and latest is not None:
+        # The latest date in the data is no later than the day the extract was taken, and may be a few
+        # days before it: a month it does not reach is refused, a month it ends inside of is a warning.
+        if plan.current > latest:
+            refuse_uncovered_month(plan.current, latest, "the latest date in the data")
+        if month_end(plan.current) > latest:
+            warnings.append(
+                f"the latest date in the data is {latest.isoformat()}, so {plan.current:%Y-%m} may be only partly covered: "
+                "give --extract-date (or extract_date in kpi.toml) to say when the extract was taken"
+            )
     starts = [(s.earliest, s.table) for s in survey.values() if s.earliest is not None]
     if starts:
         start, table = max(starts)

@@ -52,4 +52,4 @@ def test_the_extract_date_of_kpi_toml_refuses_a_month_after_it(kpi, tmp_path):
     (project / "kpi.toml").write_text("extract_date = 2017-08-31\n", encoding="utf-8")
     result = kpi("compute", "--project", project, "--data", FIXTURE_EXTRACTS, "--period", "2017-09", "--format", "json")
     assert result.exit_code == 2 and result.stdout == ""
-    assert "the reporting month 2017-09 ends after the extract date given (2017-08-31)" in result.stderr
+    assert "the reporting month 2017-09 ends after kpi.toml's extract_date (2017-08-31)" in result.stderr

@@ -313,7 +313,31 @@ def test_a_month_after_the_extract_is_refused(kpi, clean):
 def test_an_extract_date_given_refuses_a_month_it_does_not_cover(kpi, clean):
     result = kpi("compute", "--data", clean[0], "--period", "2017-09", "--extract-date", "2017-09-15", "--indicators", "CSC 182")
     assert result.exit_code == 2
-    assert "2017-09 ends after the extract date given (2017-09-15)" in result.stderr
+    assert "2017-09 ends after --extract-date (2017-09-15)" in result.stderr
+
+
+def test_a_month_the_data_end_inside_of_is_a_warning_without_an_extract_date(kpi, clean, tmp_path):
+    folder = damaged(clean, tmp_path)
+    # an extract taken on 15 March 2018: nothing in it is dated later
+    for path in folder.glob("ssd_*.csv"):
+        def cut(header, rows):
+            dated = [n for n, c in enumerate(header) if c.endswith(("date", "datetime", "_due", "_dob"))]
+            return header, [r for r in rows if all(not r[n] or r[n][:10] <= "2018-03-15" for n in dated)]
+        rewrite(path, cut)
+    result = kpi("compute", "--data", folder, "--period", "2018-03", "--indicators", "CSC 182", "--format", "json")
+    assert result.exit_code == 0
+    assert any("2018-03 may be only partly covered" in w for w in json.loads(result.stdout)["warnings"])
+    refused = kpi("compute", "--data", folder, "--period", "2018-03", "--indicators", "CSC 182", "--extract-date", "2018-03-15")
+    assert refused.exit_code == 2
+
+
+def test_the_demo_councils_latest_date_is_its_extract_date(kpi):
+    from kpi import demo
+
+    result = kpi("compute", "--period", "2018-03", "--format", "json", "--strict")  # the last month it covers
+    assert result.exit_code == 0 and json.loads(result.stdout)["warnings"] == []
+    refused = kpi("compute", "--period", "2018-04", "--format", "json")
+    assert refused.exit_code == 2 and demo.EXTRACT_DATE.isoformat() in refused.stderr
 
 
 def test_history_months_before_the_data_begin_are_a_warning(kpi, clean):
