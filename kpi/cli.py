@@ -352,7 +352,7 @@ def drill(
 @app.command("check-data")
 def check_data(
     data: Optional[Path] = DataOption,
-    extract_date: Optional[str] = typer.Option(None, "--extract-date", help="The date the extract was taken, YYYY-MM-DD (default: today; the demo council's own date without --data)."),
+    extract_date: Optional[str] = typer.Option(None, "--extract-date", help="The date the extract was taken, YYYY-MM-DD (default: kpi.toml's `extract_date`, else today; the demo council's own date without --data)."),
     examples: bool = typer.Option(True, "--examples/--no-examples", help="Show example rows of each finding."),
     project: Optional[Path] = ProjectOption,
 ) -> None:

@@ -272,7 +272,11 @@ def load_table(
     except _Undecodable as problem:
         return [problem.issue]
     except (duckdb.Error, OSError, ValueError) as error:
-        return [Issue("unreadable-file", f"cannot read {source.shown}: {_reading_error(error)}", source.shown, hint="check the file is a valid " + source.kind.upper())]
+        line = re.search(r"CSV Error on Line: (\d+)", str(error)) if source.kind == "csv" else None
+        return [Issue(
+            "unreadable-file", f"cannot read {source.shown}: {_reading_error(error)}", source.shown,
+            int(line[1]) if line else None, hint="check the file is a valid " + source.kind.upper(),
+        )]
     try:
         return _convert(con, raw, table, source, check_keys, two_digit_year_pivot)
     finally:
@@ -292,6 +296,7 @@ def _reading_error(error: Exception) -> str:
 _BOMS = ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"))
 FALLBACK_ENCODING = "cp1252"  # what Excel on Windows writes when a CSV is not saved as UTF-8
 _CHUNK = 1 << 20
+_ENCODING_NAMES = {"cp1252": "Windows-1252 (cp1252)", "utf-8": "UTF-8"}
 
 
 class _Undecodable(Exception):
@@ -330,7 +335,7 @@ def csv_encoding(source: Source) -> str:
 def _undecodable_issue(source: Source, encoding: str, line: int, byte: bytes) -> Issue:
     return Issue(
         "unreadable-encoding",
-        f"{source.shown}, line {line}: the text cannot be read as {encoding} (byte {byte.hex()})",
+        f"{source.shown}, line {line}: the text cannot be read as {_ENCODING_NAMES.get(encoding, encoding)} (byte {byte.hex()})",
         source.shown, line,
         hint="save the file as CSV UTF-8, or give its encoding in kpi.toml: [encoding] " + source.table + ' = "..."',
     )

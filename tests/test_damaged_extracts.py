@@ -299,7 +299,7 @@ def test_a_row_cut_short_is_refused_with_its_line(kpi, clean, tmp_path):
     lines = path.read_text(encoding="utf-8").split("\n")
     lines[40] = ",".join(lines[40].split(",")[:3])
     path.write_text("\n".join(lines), encoding="utf-8")
-    assert_refused(run(kpi, folder, ["CSC 182"]), "ssd_cp_plans.csv", "Line: 41", "Expected Number of Columns")
+    assert_refused(run(kpi, folder, ["CSC 182"]), "ssd_cp_plans.csv:41:", "Line: 41", "Expected Number of Columns")
 
 
 # --- The period ----------------------------------------------------------------------------------------

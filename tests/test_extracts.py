@@ -201,7 +201,7 @@ def test_a_utf8_file_with_one_bad_byte_is_refused_not_garbled(tmp_path):
     path = tmp_path / "t.csv"
     path.write_bytes("id,note\n1,café\n2,ok\n".encode("utf-8") + b"3,\xe9t\xe9\n")  # one line saved as Windows-1252
     [problem] = load(path, ["id", "note"])
-    assert "line 4" in problem.message and "utf-8" in problem.message
+    assert "line 4" in problem.message and "UTF-8" in problem.message
 
 
 def test_rows_whose_every_cell_is_empty_are_no_rows(tmp_path):
