@@ -7,6 +7,7 @@ docs/rules.md and tests/test_assess.py). No SQL, no output formats.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, localcontext
@@ -34,7 +35,9 @@ def compute_value(unit: str, numerator: float | None, denominator: float | None)
         return numerator
     if not denominator:
         return None
-    return SCALE[unit] * numerator / denominator
+    value = SCALE[unit] * numerator / denominator
+    # Only counts beyond 10^300 overflow here (run.py refuses sums that are not numbers): no value then.
+    return value if math.isfinite(value) else None
 
 
 def rounded(value: float) -> Decimal:
@@ -75,12 +78,14 @@ def trend(polarity: str, comparable: bool, current: float | None, previous: floa
 
 
 def target_status(polarity: str, target: float | None, value: float | None) -> str:
-    """better | achieving | missing | no_target, comparing the current value with the target."""
+    """better | achieving | missing | no_target, comparing the displayed value with the target (SPEC §7):
+    89.97 is shown as `90`, so it achieves a target of 90."""
     if target is None or polarity == "none" or value is None:
         return "no_target"
-    if value == target:
+    shown, goal = rounded(value), Decimal(repr(float(target)))
+    if shown == goal:
         return "achieving"
-    return "better" if better(polarity, value, target) else "missing"
+    return "better" if better(polarity, shown, goal) else "missing"
 
 
 def is_suppressed(numerator: float | None, threshold: int | None) -> bool:
@@ -141,7 +146,9 @@ class Scorecard:
     summary: Summary
     by: str | None = None  # the dimension of the breakdowns, when asked for
     provenance: "Provenance | None" = None  # what made it (provenance.py), recorded by the pipeline
-    warnings: tuple[str, ...] = ()  # about the data: e.g. values the source profile does not map
+    # What the reader must know about the data: values the source profile does not map, months partly
+    # covered, ids that do not join.
+    warnings: tuple[str, ...] = ()
 
 
 def month_result(indicator: Indicator, counts: Counts, month: date, default_suppress: int | None) -> MonthResult:

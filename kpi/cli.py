@@ -87,6 +87,8 @@ def compute(
     by: Optional[str] = typer.Option(None, "--by", help="Also break each indicator down by a column its queries return, e.g. team."),
     reproduce: Optional[Path] = typer.Option(None, "--reproduce", help="Run again what this JSON scorecard's provenance records, and say whether every number matches."),
     source: Optional[str] = SourceOption,
+    extract_date: Optional[str] = typer.Option(None, "--extract-date", help="The date the extract was taken, YYYY-MM-DD (default: kpi.toml's `extract_date`). A month ending after it is refused; without it, one beginning after the latest date in the data."),
+    strict: bool = typer.Option(False, "--strict", help="Exit 1 when there are warnings about the data (months partly covered, ids that do not join)."),
     project: Optional[Path] = ProjectOption,
 ) -> None:
     """Compute the scorecard for a month, with history, trend and status against target.
@@ -119,7 +121,8 @@ def compute(
         raise KpiError("no indicator matches the filters given: `kpi list` shows them all")
     if by is not None and not by.isidentifier():
         raise KpiError(f"--by {by!r} is not a column name")
-    scorecard = pipeline.compute(proj, definitions, chosen, month, data or proj.config.data, scale, by, _progress(), source)
+    scorecard = pipeline.compute(proj, definitions, chosen, month, data or proj.config.data, scale, by, _progress(), source,
+                                 _date_option("--extract-date", extract_date))
     for warning in scorecard.warnings:
         typer.echo(f"warning: {warning}", err=True)
     if output:
@@ -131,6 +134,21 @@ def compute(
     if failed:
         typer.echo(f"{len(failed)} indicator(s) failed: {', '.join(failed)}", err=True)
         raise typer.Exit(1)
+    if strict and scorecard.warnings:
+        typer.echo(f"{len(scorecard.warnings)} warning(s) about the data, and --strict was given", err=True)
+        raise typer.Exit(1)
+
+
+def _date_option(name: str, text: str | None):
+    """A YYYY-MM-DD option as a date (None when not given)."""
+    from datetime import date as date_type
+
+    if text is None:
+        return None
+    try:
+        return date_type.fromisoformat(text)
+    except ValueError:
+        raise KpiError(f"{name} {text!r} is not a date: write it as YYYY-MM-DD") from None
 
 
 def _reproduce(recorded: Path, project: Path | None) -> None:
@@ -141,9 +159,9 @@ def _reproduce(recorded: Path, project: Path | None) -> None:
     proj = open_project(project)
     definitions = _loaded_definitions(proj)
 
-    def compute_again(month, data, ids, by, scale, source):
+    def compute_again(month, data, ids, by, scale, source, extract_date):
         chosen = tuple(i for i in definitions.indicators if i.id in set(ids))
-        scorecard = pipeline.compute(proj, definitions, chosen, month, data, scale, by, _progress(), source)
+        scorecard = pipeline.compute(proj, definitions, chosen, month, data, scale, by, _progress(), source, extract_date)
         return render.to_json_dict(scorecard)
 
     outcome = reproduce(proj, recorded, compute_again)
@@ -317,7 +335,7 @@ def drill(
 @command("check-data")
 def check_data(
     data: Optional[Path] = DataOption,
-    extract_date: Optional[str] = typer.Option(None, "--extract-date", help="The date the extract was taken, YYYY-MM-DD (default: today; the demo council's own date without --data)."),
+    extract_date: Optional[str] = typer.Option(None, "--extract-date", help="The date the extract was taken, YYYY-MM-DD (default: kpi.toml's `extract_date`, else today; the demo council's own date without --data)."),
     examples: bool = typer.Option(True, "--examples/--no-examples", help="Show example rows of each finding."),
     source: Optional[str] = SourceOption,
     project: Optional[Path] = ProjectOption,

@@ -6,8 +6,10 @@ Reads files; decides nothing about indicators. Every configuration key is option
 from __future__ import annotations
 
 import tomllib
+import codecs
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
+from typing import Mapping
 from pathlib import Path
 
 from kpi.issues import KpiError, display_path
@@ -29,6 +31,10 @@ class Config:
     query_time_limit: float = 600.0  # seconds one indicator query may run before it is stopped
     source: str | None = None  # the source profile the extracts are read with (profiles/*.yaml)
     profile: dict | None = field(default=None, hash=False, compare=False)  # [profile]: overrides of it
+    extract_date: date | None = None  # the day the extract was taken (default: the latest date in it)
+    two_digit_year_pivot: int | None = None  # `11/06/12` is refused unless set: yy below it is 20yy
+    reference_match_min: float = 0.99  # the share of a reference's values that must be found in its target
+    encoding: Mapping[str, str] = field(default_factory=dict)  # a CSV's encoding by table, when not found
 
 
 # key → (expected Python type(s), what to write)
@@ -43,6 +49,10 @@ _KEYS: dict[str, tuple[tuple[type, ...], str]] = {
     "query_time_limit": ((int, float), "a number of seconds, e.g. 600"),
     "source": ((str,), "a source profile's name, e.g. \"ssd-systemc\" (`kpi sources` lists them)"),
     "profile": ((dict,), "a table of overrides of the source profile, e.g. [profile.value_maps.ssd_legal_status.lega_legal_status]"),
+    "extract_date": ((date,), "a date, unquoted, e.g. 2018-03-31"),
+    "two_digit_year_pivot": ((int,), "a whole number from 0 to 100, e.g. 50 (00-49 are 2000-2049, 50-99 are 1950-1999)"),
+    "reference_match_min": ((int, float), "a share from 0 to 1, e.g. 0.99"),
+    "encoding": ((dict,), "a table of encodings by extract table, e.g. [encoding] with ssd_contacts = \"cp1252\""),
 }
 
 
@@ -109,7 +119,7 @@ def read_config(path: Path) -> Config:
             problems.append(f"{shown}: unknown key `{key}`: the keys are {known}")
             continue
         types, expected = _KEYS[key]
-        if not isinstance(value, types) or isinstance(value, bool):
+        if not isinstance(value, types) or isinstance(value, (bool, datetime)):
             problems.append(f"{shown}: `{key}` must be {expected}, not {value!r}")
             continue
         values[key] = value
@@ -119,6 +129,7 @@ def read_config(path: Path) -> Config:
     closure = values.get("closure_days", [])
     if any(not isinstance(day, date) for day in closure):
         problems.append(f"{shown}: `closure_days` must be {_KEYS['closure_days'][1]} (dates unquoted)")
+    problems += _range_problems(values, shown)
     if problems:
         raise KpiError("\n".join(problems))
     if "closure_days" in values:
@@ -126,3 +137,22 @@ def read_config(path: Path) -> Config:
     if "data" in values:
         values["data"] = (path.parent / str(values["data"])).resolve()
     return Config(**values)
+
+
+def _range_problems(values: dict[str, object], shown: str) -> list[str]:
+    """Values of the right type that are still not usable (a pivot of 120, an unknown encoding)."""
+    problems = []
+    pivot = values.get("two_digit_year_pivot")
+    if pivot is not None and not 0 <= pivot <= 100:
+        problems.append(f"{shown}: `two_digit_year_pivot` must be {_KEYS['two_digit_year_pivot'][1]}, not {pivot!r}")
+    share = values.get("reference_match_min")
+    if share is not None and not 0 <= share <= 1:
+        problems.append(f"{shown}: `reference_match_min` must be {_KEYS['reference_match_min'][1]}, not {share!r}")
+    for table, name in dict(values.get("encoding") or {}).items():
+        try:
+            known = isinstance(name, str) and codecs.lookup(name)
+        except LookupError:
+            known = False
+        if not known:
+            problems.append(f"{shown}: `encoding.{table}` is {name!r}, which is not an encoding Python knows: write e.g. \"utf-8\", \"cp1252\" or \"utf-16\"")
+    return problems

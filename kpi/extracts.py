@@ -7,9 +7,15 @@ in one run. Nothing here knows about indicators beyond the names of the tables t
 
 from __future__ import annotations
 
+import codecs
+import csv
 import difflib
 import json
+import re
+import tempfile
+from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
@@ -28,8 +34,8 @@ SQL_TYPES = {
     "double": "DOUBLE",
 }
 _EXPECTED = {
-    "date": "a date (2017-09-30 or 30/09/2017)",
-    "timestamp": "a date and time (2017-09-30 14:05 or 30/09/2017 14:05)",
+    "date": "a date from 1900 on (2017-09-30 or 30/09/2017)",
+    "timestamp": "a date and time from 1900 on (2017-09-30 14:05 or 30/09/2017 14:05)",
     "boolean": "true/false, Y/N or 1/0",
     "integer": "a whole number",
     "double": "a number",
@@ -152,28 +158,53 @@ def create_empty_table(con: duckdb.DuckDBPyConnection, table: Table) -> None:
     con.execute(f"CREATE OR REPLACE TABLE {quote(table.name)} ({columns})")
 
 
-def parse_expression(column: str, kind: str) -> str:
+# A date must carry its year in full: `11/06/12` would otherwise be read as the year 11 (or 12). No case
+# record is dated before 1900 (nor after 2999), so such a year is a damaged date, in text or typed.
+_ISO_DATE = r"^(19|2[0-9])[0-9]{2}-[0-9]{1,2}-[0-9]{1,2}([ T]|$)"
+_UK_DATE = r"^[0-9]{1,2}/[0-9]{1,2}/(19|2[0-9])[0-9]{2}( |$)"
+_PLAUSIBLE_YEAR = "BETWEEN 1900 AND 2999"
+_UK_SHORT_YEAR = r"^[0-9]{1,2}/[0-9]{1,2}/([0-9]{2})( |$)"
+TWO_DIGIT_YEAR_HINT = "write years with four digits (2012), or set `two_digit_year_pivot` in kpi.toml"
+
+
+def parse_expression(column: str, kind: str, two_digit_year_pivot: int | None = None) -> str:
     """SQL turning the column `column`, read as text, into `kind`; NULL when empty or unreadable.
 
-    Dates accept ISO and UK forms (a time, if any, is dropped); timestamps ISO or UK with or without
-    seconds; booleans true/false, t/f, Y/N, yes/no, 1/0.
+    Dates accept ISO and UK forms with a four-digit year (a time, if any, is dropped); timestamps ISO
+    or UK with or without seconds (a time-zone suffix is dropped: the time is taken as written);
+    booleans true/false, t/f, Y/N, yes/no, 1/0. A UK date with a two-digit year (`11/06/12`) is
+    unreadable unless `two_digit_year_pivot` is given: then years below it are 20yy, others 19yy.
     """
-    return _parse(f"CAST({quote(column)} AS VARCHAR)", kind)
+    return _parse(f"CAST({quote(column)} AS VARCHAR)", kind, two_digit_year_pivot)
 
 
-def _parse(text_sql: str, kind: str) -> str:
+def _full_year(v: str, pivot: int | None) -> str:
+    """`v` with a UK date's two-digit year written in full by the pivot; `v` itself without a pivot."""
+    if pivot is None:
+        return v
+    year = f"TRY_CAST(regexp_extract({v}, '{_UK_SHORT_YEAR}', 1) AS INTEGER)"
+    prefix = r"'^([0-9]{1,2}/[0-9]{1,2}/)'"
+    return (
+        f"CASE WHEN {year} IS NULL THEN {v} WHEN {year} < {int(pivot)} THEN regexp_replace({v}, {prefix}, '\\120') "
+        f"ELSE regexp_replace({v}, {prefix}, '\\119') END"
+    )
+
+
+def _parse(text_sql: str, kind: str, pivot: int | None = None) -> str:
     v = f"NULLIF(trim({text_sql}), '')"
     if kind == "text":
         return v
-    if kind == "date":
+    if kind in ("date", "timestamp"):
+        v = _full_year(v, pivot)
+        iso, uk = f"regexp_matches({v}, '{_ISO_DATE}')", f"regexp_matches({v}, '{_UK_DATE}')"
+        if kind == "date":
+            return (
+                f"CASE WHEN {iso} THEN COALESCE(TRY_CAST({v} AS DATE), CAST(TRY_CAST({v} AS TIMESTAMP) AS DATE)) "
+                f"WHEN {uk} THEN CAST(try_strptime({v}, ['%d/%m/%Y', '%d/%m/%Y %H:%M', '%d/%m/%Y %H:%M:%S']) AS DATE) END"
+            )
         return (
-            f"COALESCE(TRY_CAST({v} AS DATE), CAST(TRY_CAST({v} AS TIMESTAMP) AS DATE), "
-            f"CAST(try_strptime({v}, ['%d/%m/%Y', '%d/%m/%Y %H:%M', '%d/%m/%Y %H:%M:%S']) AS DATE))"
-        )
-    if kind == "timestamp":
-        return (
-            f"COALESCE(TRY_CAST({v} AS TIMESTAMP), "
-            f"try_strptime({v}, ['%d/%m/%Y %H:%M:%S', '%d/%m/%Y %H:%M', '%d/%m/%Y']))"
+            f"CASE WHEN {iso} THEN TRY_CAST({v} AS TIMESTAMP) "
+            f"WHEN {uk} THEN try_strptime({v}, ['%d/%m/%Y %H:%M:%S', '%d/%m/%Y %H:%M', '%d/%m/%Y']) END"
         )
     if kind == "boolean":
         return (
@@ -196,14 +227,33 @@ _SAME_TYPE = {
     "boolean": ("BOOLEAN",),
     "integer": ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER"),
     "double": ("DOUBLE", "FLOAT", "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "DECIMAL"),
-    "text": ("VARCHAR",),
 }
 
 
+_WHOLE_NUMBER_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT")
+
+
 def _typed(column: str, kind: str, stored: str) -> str | None:
-    """The column cast to its type when it is stored so already (no parsing, nothing to go wrong)."""
-    if stored.split("(")[0] in _SAME_TYPE[kind]:
-        return f"CAST({quote(column)} AS {SQL_TYPES[kind]})"
+    """The column cast to its type when it is stored so already (no parsing, nothing to go wrong).
+
+    Text is trimmed whatever the format (an export may pad it), and an id stored as a number is written
+    as the number it is: `123`, never `123.0`, so that it joins with the same id stored as text.
+    """
+    base = stored.split("(")[0]
+    name = quote(column)
+    if kind == "text":
+        if base == "VARCHAR":
+            return f"NULLIF(trim({name}), '')"
+        if base in _WHOLE_NUMBER_TYPES:
+            return f"CAST({name} AS VARCHAR)"
+        if base in ("DOUBLE", "FLOAT", "DECIMAL"):
+            whole = f"{name} = floor({name}) AND abs({name}) < 1e15"
+            return f"CASE WHEN {whole} THEN CAST(CAST({name} AS BIGINT) AS VARCHAR) ELSE CAST(CAST({name} AS DOUBLE) AS VARCHAR) END"
+        return None
+    if base in _SAME_TYPE[kind] and kind in ("date", "timestamp"):
+        return f"CASE WHEN year({name}) {_PLAUSIBLE_YEAR} THEN CAST({name} AS {SQL_TYPES[kind]}) END"
+    if base in _SAME_TYPE[kind]:
+        return f"CAST({name} AS {SQL_TYPES[kind]})"
     return None
 
 
@@ -263,31 +313,134 @@ def _database_tables(databases: list[Path]) -> dict[Path, set[str]]:
 def load_table(
     con: duckdb.DuckDBPyConnection, table: Table, source: Source, check_keys: bool = True,
     adapt: Callable[[duckdb.DuckDBPyConnection, str, Table], list[Issue]] | None = None,
+    two_digit_year_pivot: int | None = None, encoding: str | None = None,
 ) -> list[Issue]:
     """Load one source into the typed table `table.name`; return the problems (nothing is loaded if any).
 
     `check_keys=False` loads duplicate and empty keys too, for `kpi check-data` to count them.
     `adapt`, when given, rewrites the staged rows first (a source profile: kpi/profiles/apply.py).
+    `two_digit_year_pivot` reads `11/06/12` (see parse_expression); `encoding` is a CSV's text encoding
+    when it is known (otherwise it is found: see csv_encoding).
     """
     raw = f"_raw_{table.name}"
     try:
-        _stage_raw(con, raw, source)
+        with _utf8_csv(source, encoding) as readable:
+            _stage_raw(con, raw, source, readable)
+    except _Undecodable as problem:
+        return [problem.issue]
     except (duckdb.Error, OSError, ValueError) as error:
-        return [Issue("unreadable-file", f"cannot read {source.shown}: {str(error).splitlines()[0]}", source.shown, hint="check the file is a valid " + source.kind.upper())]
+        line = re.search(r"CSV Error on Line: (\d+)", str(error)) if source.kind == "csv" else None
+        return [Issue(
+            "unreadable-file", f"cannot read {source.shown}: {_reading_error(error)}", source.shown,
+            int(line[1]) if line else None, hint="check the file is a valid " + source.kind.upper(),
+        )]
     try:
         problems = adapt(con, raw, table) if adapt else []
         if problems:
             return problems
-        return _convert(con, raw, table, source, check_keys)
+        return _convert(con, raw, table, source, check_keys, two_digit_year_pivot)
     finally:
         con.execute(f"DROP TABLE IF EXISTS {quote(raw)}")
 
 
-def _stage_raw(con: duckdb.DuckDBPyConnection, raw: str, source: Source) -> None:
-    """The source's rows as text, numbered from 1 in file order (`_kpi_row`)."""
-    path = str(source.path).replace("'", "''")
+def _reading_error(error: Exception) -> str:
+    """DuckDB's first line, with the line that says what is wrong when it is a CSV error (the line count)."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    first = lines[0] if lines else str(error)
+    detail = next((line for line in lines[1:] if line.startswith(("Expected Number of Columns", "Invalid unicode", "Value with unterminated quote"))), None)
+    return f"{first}: {detail}" if detail else first
+
+
+# --- Text encodings: DuckDB reads UTF-8 only; other encodings are turned into UTF-8 first ----------
+
+_BOMS = ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"))
+FALLBACK_ENCODING = "cp1252"  # what Excel on Windows writes when a CSV is not saved as UTF-8
+_CHUNK = 1 << 20
+_ENCODING_NAMES = {"cp1252": "Windows-1252 (cp1252)", "utf-8": "UTF-8"}
+
+
+class _Undecodable(Exception):
+    def __init__(self, issue: Issue):
+        super().__init__(issue.message)
+        self.issue = issue
+
+
+def csv_encoding(source: Source) -> str:
+    """A CSV's encoding: by its byte-order mark (UTF-8, UTF-16 LE/BE), else UTF-8 when it is valid
+    UTF-8 throughout, else Windows-1252. A file that is UTF-8 (it has UTF-8's accented letters) but
+    for a byte that is not is refused, naming the line: read as Windows-1252 its text would be garbled."""
+    with open(source.path, "rb") as handle:
+        start = handle.read(4)
+        for mark, name in _BOMS:
+            if start.startswith(mark):
+                return name
+        handle.seek(0)
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        lines, accented = 0, False
+        while True:
+            chunk = handle.read(_CHUNK)
+            try:
+                text = decoder.decode(chunk, final=not chunk)
+            except UnicodeDecodeError as error:
+                before = chunk[: error.start].decode("utf-8", errors="replace")
+                if accented or not before.isascii():
+                    raise _Undecodable(_undecodable_issue(source, "utf-8", lines + before.count("\n") + 1, chunk[error.start:error.start + 1])) from None
+                return FALLBACK_ENCODING
+            lines += text.count("\n")
+            accented = accented or not text.isascii()
+            if not chunk:
+                return "utf-8"
+
+
+def _undecodable_issue(source: Source, encoding: str, line: int, byte: bytes) -> Issue:
+    return Issue(
+        "unreadable-encoding",
+        f"{source.shown}, line {line}: the text cannot be read as {_ENCODING_NAMES.get(encoding, encoding)} (byte {byte.hex()})",
+        source.shown, line,
+        hint="save the file as CSV UTF-8, or give its encoding in kpi.toml: [encoding] " + source.table + ' = "..."',
+    )
+
+
+@contextmanager
+def _utf8_csv(source: Source, encoding: str | None):
+    """The path of the source as UTF-8: itself when it is so already, else a UTF-8 copy (line for line).
+    Raises _Undecodable (an Issue naming the line) when the file cannot be decoded."""
+    if source.kind != "csv":
+        yield source.path
+        return
+    encoding = encoding or csv_encoding(source)
+    if codecs.lookup(encoding).name in ("utf-8", "utf-8-sig"):
+        yield source.path  # DuckDB reads UTF-8 and skips its byte-order mark
+        return
+    with tempfile.TemporaryDirectory(prefix="kpi-") as folder:
+        copy = Path(folder) / source.path.name
+        _transcode(source, encoding, copy)
+        yield copy
+
+
+def _transcode(source: Source, encoding: str, target: Path) -> None:
+    decoder = codecs.getincrementaldecoder(encoding)()
+    lines = 0
+    with open(source.path, "rb") as given, open(target, "w", encoding="utf-8", newline="") as written:
+        while True:
+            chunk = given.read(_CHUNK)
+            try:
+                text = decoder.decode(chunk, final=not chunk)
+            except UnicodeDecodeError as error:
+                line = lines + chunk[: error.start].decode(encoding, errors="replace").count("\n") + 1
+                raise _Undecodable(_undecodable_issue(source, encoding, line, chunk[error.start:error.start + 1])) from None
+            lines += text.count("\n")
+            written.write(text.removeprefix("\ufeff") if written.tell() == 0 else text)
+            if not chunk:
+                break
+
+
+def _stage_raw(con: duckdb.DuckDBPyConnection, raw: str, source: Source, readable: Path) -> None:
+    """The source's rows as text, numbered from 1 in file order (`_kpi_row`); rows with every cell
+    empty (what a spreadsheet leaves below its data) are no rows."""
+    path = str(readable).replace("'", "''")
     if source.kind == "csv":
-        relation = f"read_csv('{path}', all_varchar = true, header = true)"
+        relation = _csv_relation(readable, path)
     elif source.kind == "parquet":
         relation = f"read_parquet('{path}')"
     elif source.kind == "xlsx":
@@ -303,15 +456,42 @@ def _stage_raw(con: duckdb.DuckDBPyConnection, raw: str, source: Source) -> None
         if alias not in attached:
             con.execute(f"ATTACH '{path}' AS {alias} (READ_ONLY)")
         relation = f"{alias}.{quote(source.table)}"
+    columns = con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()
+    empty = " AND ".join(
+        f"NULLIF(trim({quote(name)}), '') IS NULL" if kind == "VARCHAR" else f"{quote(name)} IS NULL" for name, kind, *_ in columns
+    ) or "FALSE"
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {quote(raw)} AS "
-        f"SELECT row_number() OVER () AS _kpi_row, * FROM {relation}"
+        f"SELECT * FROM (SELECT row_number() OVER () AS _kpi_row, * FROM {relation}) WHERE NOT ({empty})"
     )
     if source.kind == "xlsx":
         con.unregister("_kpi_excel")
 
 
-def _convert(con: duckdb.DuckDBPyConnection, raw: str, table: Table, source: Source, check_keys: bool = True) -> list[Issue]:
+_DELIMITERS = (",", ";", "\t", "|")
+
+
+def _csv_relation(readable: Path, path_sql: str) -> str:
+    """read_csv of the file with the header and delimiter its first line gives: DuckDB's dialect
+    sniffer is not used, since one damaged row can mislead it (a row cut short must be named)."""
+    with open(readable, encoding="utf-8-sig", newline="") as handle:
+        first = handle.readline()
+    if not first.strip():
+        raise ValueError("the file is empty or its first line is blank: the first line must name the columns")
+    delimiter = max(_DELIMITERS, key=first.count)
+    names = next(csv.reader([first], delimiter=delimiter))
+    columns = ", ".join(f"'{(name.strip() or f'column{n}').replace(chr(39), chr(39) * 2)}': 'VARCHAR'" for n, name in enumerate(names, start=1))
+    quoted_delimiter = delimiter.replace("'", "''")
+    return (
+        f"read_csv('{path_sql}', auto_detect = false, header = true, delim = '{quoted_delimiter}', quote = '\"', "
+        f"escape = '\"', columns = {{{columns}}})"
+    )
+
+
+def _convert(
+    con: duckdb.DuckDBPyConnection, raw: str, table: Table, source: Source, check_keys: bool = True,
+    two_digit_year_pivot: int | None = None,
+) -> list[Issue]:
     stored = {row[0]: row[1] for row in con.execute(f"DESCRIBE {quote(raw)}").fetchall() if row[0] != "_kpi_row"}
     issues = []
     for column in table.columns:
@@ -323,8 +503,9 @@ def _convert(con: duckdb.DuckDBPyConnection, raw: str, table: Table, source: Sou
         return issues
 
     typed = {c.name: _typed(c.name, c.type, stored[c.name]) for c in table.columns}
-    expressions = {c.name: typed[c.name] or parse_expression(c.name, c.type) for c in table.columns}
-    to_check = [c for c in table.columns if c.type != "text" and not typed[c.name]]
+    expressions = {c.name: typed[c.name] or parse_expression(c.name, c.type, two_digit_year_pivot) for c in table.columns}
+    # typed dates are checked too: a typed date can still be the year 12 (a two-digit year, saved)
+    to_check = [c for c in table.columns if c.type != "text" and (not typed[c.name] or c.type in ("date", "timestamp"))]
     issues.extend(_unreadable(con, raw, to_check, expressions, source))
     if check_keys:
         issues.extend(_key_issues(con, raw, table, source))
@@ -358,6 +539,7 @@ def _unreadable(con: duckdb.DuckDBPyConnection, raw: str, columns: list[Column],
                 "unreadable-value",
                 f"{source.shown}, {source.row_label(row)}, column `{column.name}`: {value!r} is not {_EXPECTED[column.type]}",
                 source.shown, row + 1 if source.kind == "csv" else row,
+                hint=TWO_DIGIT_YEAR_HINT if column.type in ("date", "timestamp") and re.match(_UK_SHORT_YEAR, str(value).strip()) else None,
             ))
         if count > EXAMPLES_PER_PROBLEM:
             issues.append(Issue("unreadable-value", f"{source.shown}, column `{column.name}`: {count - EXAMPLES_PER_PROBLEM} more values are not {_EXPECTED[column.type]}", source.shown))
@@ -415,3 +597,62 @@ def load_rows(con: duckdb.DuckDBPyConnection, table: Table, rows: Iterable[Mappi
     con.execute("DROP TABLE _given")
     return issues
 
+
+
+@dataclass(frozen=True)
+class ReferenceShare:
+    """How many of a reference column's values are found in the column it points at."""
+
+    table: str
+    column: str
+    target: str  # table.column
+    values: int
+    matched: int
+    unmatched_examples: tuple[str, ...]
+
+    @property
+    def share(self) -> float:
+        return self.matched / self.values if self.values else 1.0
+
+
+@dataclass(frozen=True)
+class TableSurvey:
+    """What one loaded table covers: its earliest and latest date (any date column), its references."""
+
+    table: str
+    earliest: date | None
+    latest: date | None
+    references: tuple[ReferenceShare, ...]
+
+
+def survey_tables(con: duckdb.DuckDBPyConnection, tables: Mapping[str, Table], surveyed: Iterable[str]) -> dict[str, TableSurvey]:
+    """The dates each surveyed table covers and how well its references join: one scan per table.
+
+    A reference is checked when its target table holds rows (one not given, or not readable, is not)."""
+    present = {row[0] for row in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+    targets = {t for name in surveyed for _, t, _ in tables[name].references if t in present}
+    holding = {t for t in targets if con.execute(f"SELECT EXISTS (SELECT 1 FROM {quote(t)})").fetchone()[0]}
+    found = {}
+    for name in sorted(set(surveyed) & present):
+        table = tables[name]
+        dated = [f"t.{quote(c.name)}" for c in table.columns if c.type in ("date", "timestamp")]
+        aggregates = [f"least({', '.join(f'min({c})' for c in dated)})", f"greatest({', '.join(f'max({c})' for c in dated)})"] if dated else ["NULL", "NULL"]
+        references = [(column, target, target_column) for column, target, target_column in table.references if target in holding]
+        joins = []
+        for n, (column, target, target_column) in enumerate(references):
+            # a join with the target's distinct keys: one scan of the table whatever the number of references
+            value, alias = f"t.{quote(column)}", f"_r{n}"
+            joins.append(f"LEFT JOIN (SELECT DISTINCT {quote(target_column)} AS k FROM {quote(target)}) {alias} ON {value} = {alias}.k")
+            missing = f"{value} IS NOT NULL AND {alias}.k IS NULL"
+            aggregates += [f"count({value})", f"count(*) FILTER (WHERE {missing})", f"min({value}, {EXAMPLES_PER_PROBLEM}) FILTER (WHERE {missing})"]
+        row = con.execute(f"SELECT {', '.join(aggregates)} FROM {quote(name)} t {' '.join(joins)}").fetchone()
+        shares = tuple(
+            ReferenceShare(name, column, f"{target}.{target_column}", row[2 + 3 * n], row[2 + 3 * n] - row[3 + 3 * n], tuple(row[4 + 3 * n] or ()))
+            for n, (column, target, target_column) in enumerate(references)
+        )
+        found[name] = TableSurvey(name, _as_date(row[0]), _as_date(row[1]), shares)
+    return found
+
+
+def _as_date(value: date | datetime | None) -> date | None:
+    return value.date() if isinstance(value, datetime) else value

@@ -9,7 +9,7 @@ from __future__ import annotations
 import fnmatch
 import time
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Callable, Iterable, Mapping
 
@@ -17,12 +17,12 @@ import duckdb
 
 from kpi import __version__, database, profiles
 from kpi.assess import Scorecard, assess
-from kpi.config import Project
+from kpi.config import Config, Project
 from kpi.definitions import Definitions, Indicator
-from kpi.extracts import Table, find_sources, load_table, table_definitions
+from kpi.extracts import Table, find_sources, load_table, survey_tables, table_definitions
 from kpi.issues import Issue, KpiError, display_path
 from kpi.load import load_indicators, load_query_files
-from kpi.periods import format_period
+from kpi.periods import add_months, format_period
 from kpi.plan import Plan, materialisable_views, plan_scorecard
 from kpi.provenance import DataRead, Provenance, definitions_sha256, file_sha256, git_state, now
 from kpi.run import Counts, run_plan
@@ -63,13 +63,14 @@ def select_indicators(
 def open_database(
     definitions: Definitions, plan: Plan, data: Path | None, closure_days: tuple[date, ...] = (), scale: int = 1,
     progress: Callable[[str], None] | None = None, profile: profiles.Profile | None = None,
-    report: profiles.LoadReport | None = None, reads: list[DataRead] | None = None,
+    report: profiles.LoadReport | None = None, reads: list[DataRead] | None = None, config: Config | None = None,
 ) -> duckdb.DuckDBPyConnection:
     """A locked connection holding the extracts the plan reads (from `data`, or the demo council).
 
     `progress`, when given, is told about each table as it loads (the CLI shows it on a terminal).
     Files are read through the source `profile` (default `ssd`); `report` collects what it found;
-    `reads`, when given, receives a record of each table read (for the output's provenance).
+    `reads`, when given, receives a record of each table read (for the output's provenance); `config`
+    gives how to read the files (two-digit years, encodings).
     """
     con = database.connect()
     needed = set(plan.tables) | set(REFERENCE_TABLES)
@@ -79,7 +80,7 @@ def open_database(
             reads.extend(_demo_reads(con, sorted(needed), scale))
     else:
         _load_files(con, definitions.tables, plan, data, needed, progress, profile or profiles.CANONICAL,
-                    report or profiles.LoadReport(), reads)
+                    report or profiles.LoadReport(), reads, config or Config())
     database.create_missing_tables(con, definitions.tables.values())
     database.lock(con)
     database.install_calendar(con, closure_days)
@@ -117,7 +118,7 @@ def _rows(con: duckdb.DuckDBPyConnection, table: str) -> int:
 def _load_files(
     con: duckdb.DuckDBPyConnection, tables: Mapping[str, Table], plan: Plan, data: Path, needed: set[str],
     progress: Callable[[str], None] | None, profile: profiles.Profile, report: profiles.LoadReport,
-    reads: list[DataRead] | None = None,
+    reads: list[DataRead] | None = None, config: Config = Config(),
 ) -> None:
     sources, issues = find_sources(data, tables)
     needed = needed | profile.lookup_tables(needed)
@@ -131,9 +132,11 @@ def _load_files(
                 display_path(data), hint=f"add {name}.csv, .parquet or .xlsx, or leave out those indicators",
             ))
     chosen = sorted(name for name in sources if name in needed)
+    _load_reference_targets(con, tables, sources, needed, config)
     for number, name in enumerate(chosen, start=1):
         started = time.perf_counter()
-        problems = load_table(con, tables[name], sources[name], adapt=profiles.adapter(profile, report))
+        problems = load_table(con, tables[name], sources[name], adapt=profiles.adapter(profile, report),
+                              two_digit_year_pivot=config.two_digit_year_pivot, encoding=config.encoding.get(name))
         issues.extend(problems)
         rows = 0 if problems else _rows(con, name)
         if reads is not None and not problems:
@@ -145,6 +148,15 @@ def _load_files(
     if issues:
         raise KpiError(f"the extracts in {display_path(data)} cannot be used as they are", issues)
     profiles.fill_lookups(con, profile, report, set(chosen))
+
+
+def _load_reference_targets(con: duckdb.DuckDBPyConnection, tables: Mapping[str, Table], sources: Mapping, needed: set[str], config: Config) -> None:
+    """The tables the needed ones refer to (schemas/extracts.yaml `references`), when given, so that ids
+    that do not join are found (coverage_warnings); one that cannot be read is left out, unchecked."""
+    targets = {t for name in needed if name in tables for _, t, _ in tables[name].references} - needed
+    for name in sorted(t for t in targets if t in sources):
+        load_table(con, tables[name], sources[name], two_digit_year_pivot=config.two_digit_year_pivot,
+                   encoding=config.encoding.get(name))
 
 
 def read_benchmarks(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, float]]:
@@ -195,22 +207,29 @@ def definition_errors(definitions: Definitions, indicators: Iterable[Indicator])
 def compute(
     project: Project, definitions: Definitions, indicators: tuple[Indicator, ...], period: date,
     data: Path | None = None, scale: int = 1, by: str | None = None, progress: Callable[[str], None] | None = None,
-    source: str | None = None,
+    source: str | None = None, extract_date: date | None = None,
 ) -> Scorecard:
     """The scorecard of `indicators` for the month `period`; broken down by the column `by`, if given.
 
     The files are read through the source profile `source` (default: kpi.toml's, else `ssd`).
     Indicators `kpi validate` would refuse are not run: each carries its fault as its row's error; nor
     is one that would read a column or table the extract does not have: its row's error says what it needs.
+    Refuses a month the extract does not cover (one ending after `extract_date`, else kpi.toml's; without
+    either, one starting after the latest date in the data); the scorecard's `warnings` say which months
+    are only partly covered, which references do not join and what the profile could not map.
     """
     config = project.config
+    given_date = extract_date or config.extract_date
+    if given_date is not None:
+        refuse_uncovered_month(period, given_date, "--extract-date" if extract_date else "kpi.toml's extract_date")
     refused = definition_errors(definitions, indicators)
     plan = plan_scorecard(indicators, period, list(definitions.shared), definitions.tables, config.fy_start_month)
     runnable = replace(plan, indicators=tuple(p for p in plan.indicators if p.indicator.id not in refused))
     profile, report = profiles.load_profile(project, source), profiles.LoadReport()
     reads: list[DataRead] = []
-    con = open_database(definitions, runnable, data, config.closure_days, scale, progress, profile, report, reads)
+    con = open_database(definitions, runnable, data, config.closure_days, scale, progress, profile, report, reads, config)
     try:
+        warnings = coverage_warnings(con, definitions.tables, runnable, given_date, config.reference_match_min)
         blocked = profiles.blocked_indicators(definitions, runnable, report)
         runnable = replace(runnable, indicators=tuple(p for p in runnable.indicators if p.indicator.id not in blocked))
         counts = run_plan(con, runnable, by, config.query_time_limit) | {
@@ -223,13 +242,14 @@ def compute(
     authority = config.authority_name or (DEMO_AUTHORITY if data is None else "")
     region = config.region_name or (DEMO_REGION if data is None else "")
     scorecard = assess(plan, counts, benchmarks, authority, region, config.suppress_below, by)
-    provenance = record_provenance(project, definitions, indicators, period, data, scale, by, reads, profile)
-    return replace(scorecard, warnings=tuple(profiles.warnings(report, profile)), provenance=provenance)
+    provenance = record_provenance(project, definitions, indicators, period, data, scale, by, reads, profile, given_date)
+    return replace(scorecard, warnings=tuple(warnings + profiles.warnings(report, profile)), provenance=provenance)
 
 
 def record_provenance(
     project: Project, definitions: Definitions, indicators: Iterable[Indicator], period: date, data: Path | None,
     scale: int, by: str | None, reads: Iterable[DataRead], profile: profiles.Profile | None = None,
+    extract_date: date | None = None,
 ) -> Provenance:
     """What made this run: the engine, the definitions and every table read (provenance.py)."""
     files = [i.path for i in definitions.indicators] + [f.path for f in definitions.query_files]
@@ -246,7 +266,7 @@ def record_provenance(
         git_dirty=dirty,
         source="demo" if data is None else (profile.name if profile is not None else profiles.DEFAULT_SOURCE),
         data=None if data is None else str(Path(data).resolve()),
-        extract_date=None,
+        extract_date=extract_date,
         generated_at=now(),
         period=format_period(period),
         selection={"indicators": [i.id for i in indicators], "by": by, "scale": scale if data is None else None},
@@ -269,6 +289,62 @@ def validate_project(
     return issues
 
 
+
+def month_end(month: date) -> date:
+    return add_months(month, 1) - timedelta(days=1)
+
+
+def refuse_uncovered_month(period: date, extract_date: date, told_by: str) -> None:
+    """A KpiError when the reporting month ends after `extract_date`: its counts would be short."""
+    if month_end(period) > extract_date:
+        raise KpiError(
+            f"the reporting month {period:%Y-%m} ends after {told_by} ({extract_date.isoformat()}), so the extract "
+            f"does not cover it: give an earlier --period, or --extract-date if the extract is newer"
+        )
+
+
+def coverage_warnings(
+    con: duckdb.DuckDBPyConnection, tables: Mapping[str, Table], plan: Plan, extract_date: date | None,
+    reference_match_min: float,
+) -> list[str]:
+    """Without an extract date given, refuse a reporting month after the latest date in the data (warn
+    of one it ends inside of); warn of months before the data begin and of references that do not
+    join (ids that lost leading zeros or gained padding). One scan per table read."""
+    survey = survey_tables(con, tables, sorted(plan.tables))
+    warnings = []
+    latest = max((s.latest for s in survey.values() if s.latest is not None), default=None)
+    if extract_date is None and latest is not None:
+        # The latest date in the data is no later than the day the extract was taken, and may be a few
+        # days before it: a month it does not reach is refused, a month it ends inside of is a warning.
+        if plan.current > latest:
+            refuse_uncovered_month(plan.current, latest, "the latest date in the data")
+        if month_end(plan.current) > latest:
+            warnings.append(
+                f"the latest date in the data is {latest.isoformat()}, so {plan.current:%Y-%m} may be only partly covered: "
+                "give --extract-date (or extract_date in kpi.toml) to say when the extract was taken"
+            )
+    starts = [(s.earliest, s.table) for s in survey.values() if s.earliest is not None]
+    if starts:
+        start, table = max(starts)
+        months = sorted({m for p in plan.indicators for m in p.months if m < start.replace(day=1)})  # months before the data begin
+        if months:
+            shown = ", ".join(f"{m:%Y-%m}" for m in months)
+            warnings.append(
+                f"the data start on {start.isoformat()} (the earliest date in {table}), so these months are only "
+                f"partly covered or not at all, and their numbers are short: {shown}"
+            )
+    for found in survey.values():
+        for reference in found.references:
+            if reference.values and reference.share < reference_match_min:
+                examples = ", ".join(repr(v) for v in reference.unmatched_examples)
+                warnings.append(
+                    f"{reference.table}.{reference.column}: only {reference.share:.1%} of its {reference.values:,} values are "
+                    f"found in {reference.target} (not found: {examples}): check the ids are written alike in both "
+                    f"(leading zeros, spaces, `.0`)"
+                )
+    return warnings
+
+
 def drill_rows(
     project: Project, definitions: Definitions, indicator: Indicator, month: date, part: str,
     data: Path | None = None, allow_suppressed: bool = False, source: str | None = None,
@@ -283,7 +359,7 @@ def drill_rows(
     plan = plan_indicator(indicator, [month], list(definitions.shared), definitions.tables, config.fy_start_month)
     whole = plan_scorecard([indicator], month, list(definitions.shared), definitions.tables, config.fy_start_month)
     profile, report = profiles.load_profile(project, source), profiles.LoadReport()
-    con = open_database(definitions, whole, data, config.closure_days, profile=profile, report=report)
+    con = open_database(definitions, whole, data, config.closure_days, profile=profile, report=report, config=config)
     try:
         blocked = profiles.blocked_indicators(definitions, whole, report)
         counts = Counts(error=profiles.needs_message(blocked[indicator.id])) if indicator.id in blocked else run_indicator(con, plan)
@@ -302,7 +378,12 @@ def drill_rows(
 def check_data(definitions: Definitions, data: Path | None, extract_date: date | None = None, scale: int = 1,
                project: Project | None = None, source: str | None = None):
     """Data-quality findings of the extracts in `data` (or the demo council's), keys not enforced; with a
-    source profile's findings too (values no map knows, columns it could not derive)."""
+    source profile's findings too (values no map knows, columns it could not derive).
+
+    The project's configuration gives how to read the files (two-digit years, encodings) and the
+    default extract date."""
+    config = project.config if project is not None else Config()
+    extract_date = extract_date or config.extract_date
     from kpi.quality import check_tables
 
     con = database.connect()
@@ -319,7 +400,9 @@ def check_data(definitions: Definitions, data: Path | None, extract_date: date |
             report = profiles.LoadReport()
             sources, issues = find_sources(data, definitions.tables)
             for name, found in sorted(sources.items()):
-                issues.extend(load_table(con, definitions.tables[name], found, check_keys=False, adapt=profiles.adapter(profile, report)))
+                issues.extend(load_table(con, definitions.tables[name], found, check_keys=False,
+                                         adapt=profiles.adapter(profile, report),
+                                         two_digit_year_pivot=config.two_digit_year_pivot, encoding=config.encoding.get(name)))
             if issues:
                 raise KpiError(f"the extracts in {display_path(data)} cannot be read", issues)
             present = set(sources)

@@ -45,6 +45,7 @@ def to_json_dict(scorecard: Scorecard) -> dict[str, Any]:
             "trend": dict(scorecard.summary.trend),
             "target": dict(scorecard.summary.target),
         },
+        "warnings": list(scorecard.warnings),
         "indicators": [_indicator_json(r, scorecard.by) for r in scorecard.results],
         "provenance": scorecard.provenance.to_dict() if scorecard.provenance else None,
         "warnings": list(scorecard.warnings),

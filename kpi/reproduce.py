@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
@@ -52,7 +53,7 @@ def read_record(path: Path) -> dict[str, Any]:
 def reproduce(
     project: Project, path: Path, compute: Callable[..., Mapping[str, Any]],
 ) -> Reproduction:
-    """Run the recorded scorecard again through `compute(period, data, indicator_ids, by, scale, source)`, which
+    """Run the recorded scorecard again through `compute(period, data, indicator_ids, by, scale, source, extract_date)`, which
     returns the new scorecard in its JSON form, and compare the two."""
     record = read_record(path)
     provenance = record["provenance"]
@@ -66,8 +67,9 @@ def reproduce(
         raise KpiError(f"{display_path(path)} was computed from {data}, which is no longer there: "
                        "put the extracts back where they were to reproduce it")
     source = provenance.get("source") if provenance.get("source") not in (None, "demo") else None
+    extract_date = date.fromisoformat(provenance["extract_date"]) if provenance.get("extract_date") else None
     current = compute(period, data, list(selection.get("indicators") or []), selection.get("by"),
-                      int(selection.get("scale") or 1), source)
+                      int(selection.get("scale") or 1), source, extract_date)
     numbers = compare_scorecards(record, current)
     causes = differences(provenance, current.get("provenance") or {}) if numbers else []
     return Reproduction(display_path(path), tuple(numbers), tuple(causes))

@@ -98,6 +98,28 @@ def test_target_status():
     assert target_status("bigger", 90, None) == "no_target"    # CSC 247: a target but no value
 
 
+def test_target_status_compares_the_displayed_value():
+    assert display(89.97) == "90" and target_status("bigger", 90, 89.97) == "achieving"
+    assert target_status("smaller", 90, 90.4) == "achieving"
+    assert target_status("bigger", 90, 89.4) == "missing"      # shows 89
+    assert target_status("bigger", 9.5, 9.46) == "achieving"   # shows 9.5
+    assert target_status("bigger", 92.5, 92.46) == "missing"   # shows 92: a target between whole numbers is not reached
+
+
+@given(
+    st.sampled_from(["bigger", "smaller"]),
+    st.floats(min_value=0, max_value=20_000, allow_nan=False),
+    st.floats(min_value=0, max_value=20_000, allow_nan=False),
+)
+def test_target_status_is_that_of_the_number_shown(polarity, target, value):
+    shown = float(rounded(value))
+    assert target_status(polarity, target, value) == target_status(polarity, target, shown)
+    if rounded(value) == Decimal(repr(float(target))):
+        assert target_status(polarity, target, value) == "achieving"
+    elif polarity == "bigger":
+        assert target_status(polarity, target, value) == ("better" if rounded(value) > Decimal(repr(target)) else "missing")
+
+
 def test_suppression_withholds_only_small_positive_numerators():
     assert is_suppressed(3, 5)
     assert not is_suppressed(0, 5)

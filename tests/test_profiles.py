@@ -26,7 +26,8 @@ def make_project(tmp_path: Path, toml: str = "", own_profiles: dict[str, str] | 
     root = tmp_path / "project"
     shutil.copytree(REPO / "indicators", root / "indicators")
     shutil.copytree(REPO / "queries", root / "queries")
-    (root / "kpi.toml").write_text(toml)
+    # The rows these tests write end months before the period computed: say when the extract was taken.
+    (root / "kpi.toml").write_text("extract_date = 2017-10-05\n" + toml)
     for name, text in (own_profiles or {}).items():
         (root / "profiles").mkdir(exist_ok=True)
         (root / "profiles" / f"{name}.yaml").write_text(text)
@@ -64,7 +65,11 @@ def looked_after_count(kpi, project: Path, data: Path, *extra: str) -> tuple[flo
                  "--format", "json", *extra)
     assert result.exit_code == 0, result.stderr
     scorecard = json.loads(result.stdout)
-    return scorecard["indicators"][0]["value"], scorecard, result.stderr
+    # These few rows begin in June 2017, so the history months before are only partly covered: that
+    # warning (tests/test_damaged_extracts.py) is not what these tests are about.
+    scorecard["warnings"] = [w for w in scorecard["warnings"] if not w.startswith("the data start on")]
+    stderr = "\n".join(line for line in result.stderr.splitlines() if "the data start on" not in line)
+    return scorecard["indicators"][0]["value"], scorecard, stderr
 
 
 # --- value maps -------------------------------------------------------------------------------------
@@ -291,7 +296,7 @@ def test_no_row_meaning_a_code_the_indicators_count_is_a_warning(kpi, tmp_path):
     ])
     result = kpi("compute", "--project", project, "--data", data, "--period", "2017-09", "--source", "ssd-systemc",
                  "--indicators", "CSC 247", "--format", "json")
-    warnings = json.loads(result.stdout)["warnings"]
+    warnings = [w for w in json.loads(result.stdout)["warnings"] if not w.startswith("the data start on")]
     assert warnings == ["ssd_cla_health.clah_health_check_type: none of its 2 rows means IHA, so the indicators that count IHA count none: "
                         "if your system has another description for it, add it under [profile.value_maps.ssd_cla_health.clah_health_check_type] in kpi.toml"]
 
