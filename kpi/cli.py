@@ -189,10 +189,12 @@ def test_command(
       kpi test "CSC 038" "CSC 2*"
     """
     from kpi import pipeline, render_text
+    from kpi.load import require_known
     from kpi.testing import run_cases
 
     proj = open_project(project)
     definitions = _loaded_definitions(proj)
+    require_known(ids or [], definitions.indicators)
     chosen = pipeline.select_indicators(definitions.indicators, ",".join(ids) if ids else None)
     results, problems = run_cases(chosen, definitions.tables, list(definitions.shared), proj.config.fy_start_month)
     _write(render_text.issues_text(problems, "text"), err=True)
@@ -232,16 +234,18 @@ def explain(
       kpi explain "CSC 038" --period 2017-09
     """
     from kpi import pipeline, render_text
+    from kpi.dialect import written_text
+    from kpi.load import require_known
     from kpi.plan import plan_scorecard
 
     month = parse_period(period)
     proj = open_project(project)
     definitions = pipeline.load_definitions(proj)
+    require_known([indicator_id], definitions.indicators)
     chosen = pipeline.select_indicators(definitions.indicators, indicator_id)
-    if not chosen:
-        raise KpiError(f"no indicator has the id {indicator_id!r}: `kpi list` shows them all")
     plan = plan_scorecard(chosen[:1], month, list(definitions.shared), definitions.tables, proj.config.fy_start_month)
     _write(render_text.explain_text(plan.indicators[0]))
+    _write(written_text("numerator", chosen[0].numerator) + written_text("denominator", chosen[0].denominator))
 
 
 @command()
@@ -263,6 +267,7 @@ def drill(
       kpi drill "CSC 182" --period 2017-09 --format csv > children_on_a_plan.csv
     """
     from kpi import pipeline, render_text
+    from kpi.load import unknown_id
     from kpi.render import TEXT_FORMATS
 
     month = parse_period(period)
@@ -273,7 +278,7 @@ def drill(
     definitions = pipeline.load_definitions(proj)
     chosen = [i for i in definitions.indicators if i.id.lower() == indicator_id.lower()]
     if not chosen:
-        raise KpiError(f"no indicator has the id {indicator_id!r}: `kpi list` shows them all")
+        raise unknown_id(indicator_id, definitions.indicators)
     rows = pipeline.drill_rows(proj, definitions, chosen[0], month, part, data or proj.config.data, allow_suppressed)
     typer.echo(f"these {len(rows.rows)} rows are case-level records about children: keep them as your data protection rules require", err=True)
     _write(render_text.rows_text(rows.columns, rows.rows, fmt, _screen()))

@@ -27,6 +27,9 @@ class Config:
     suppress_below: int | None = None
     data: Path | None = None
     query_time_limit: float = 600.0  # seconds one indicator query may run before it is stopped
+    # A council's project holds its own indicators; the 51 bundled ones join them only when asked for.
+    include_bundled_indicators: bool = False
+    sql_dialect: str = "duckdb"  # the dialect the project's indicator SQL is written in (duckdb | tsql)
 
 
 # key → (expected Python type(s), what to write)
@@ -39,12 +42,20 @@ _KEYS: dict[str, tuple[tuple[type, ...], str]] = {
     "suppress_below": ((int,), "a whole number, e.g. 5"),
     "data": ((str,), "a folder, e.g. \"extracts/\""),
     "query_time_limit": ((int, float), "a number of seconds, e.g. 600"),
+    "include_bundled_indicators": ((bool,), "true or false"),
+    "sql_dialect": ((str,), "\"duckdb\" or \"tsql\" (SQL Server)"),
 }
+
+SQL_DIALECTS = ("duckdb", "tsql")
 
 
 @dataclass(frozen=True)
 class Project:
-    """A folder holding indicators/, queries/, schemas/ and an optional kpi.toml."""
+    """A folder holding indicators/, queries/, schemas/ and an optional kpi.toml.
+
+    A council's project is layered over the bundled definitions (load.py): its indicators (by id) and
+    its views and macros (by name) replace the bundled ones of the same id or name.
+    """
 
     root: Path
     config: Config = field(default_factory=Config)
@@ -56,6 +67,23 @@ class Project:
     @property
     def queries_dir(self) -> Path:
         return self.root / "queries"
+
+    @property
+    def is_bundled(self) -> bool:
+        """True when this project is the engine's own definitions (nothing to layer them over)."""
+        return self.root.resolve() == bundled_root().resolve()
+
+    @property
+    def bundled_indicators_dir(self) -> Path | None:
+        """The bundled indicators/ layered under the project's, or None when the project does not ask for them."""
+        if self.is_bundled or not self.config.include_bundled_indicators:
+            return None
+        return bundled_root() / "indicators"
+
+    @property
+    def bundled_queries_dir(self) -> Path | None:
+        """The bundled queries/ layered under the project's: always, so every project finds the shared views."""
+        return None if self.is_bundled else bundled_root() / "queries"
 
     @property
     def templates_dir(self) -> Path:
@@ -105,13 +133,16 @@ def read_config(path: Path) -> Config:
             problems.append(f"{shown}: unknown key `{key}`: the keys are {known}")
             continue
         types, expected = _KEYS[key]
-        if not isinstance(value, types) or isinstance(value, bool):
+        if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
             problems.append(f"{shown}: `{key}` must be {expected}, not {value!r}")
             continue
         values[key] = value
     month = values.get("fy_start_month")
     if month is not None and not 1 <= month <= 12:
         problems.append(f"{shown}: `fy_start_month` must be {_KEYS['fy_start_month'][1]}, not {month!r}")
+    dialect = values.get("sql_dialect")
+    if dialect is not None and dialect not in SQL_DIALECTS:
+        problems.append(f"{shown}: `sql_dialect` must be {_KEYS['sql_dialect'][1]}, not {dialect!r}")
     closure = values.get("closure_days", [])
     if any(not isinstance(day, date) for day in closure):
         problems.append(f"{shown}: `closure_days` must be {_KEYS['closure_days'][1]} (dates unquoted)")
