@@ -339,6 +339,37 @@ def demo(
 
 
 @command()
+def init(
+    folder: Path = typer.Argument(Path("."), metavar="[DIR]", help="The new project's folder (default: the current one)."),
+    name: Optional[str] = typer.Option(None, "--name", help="The council's name, the scorecard's heading, e.g. 'Northtown'."),
+    region: Optional[str] = typer.Option(None, "--region", help="The council's region, the label of the region benchmark, e.g. 'North East'."),
+    fy_start_month: Optional[int] = typer.Option(None, "--fy-start-month", help="The first month of the financial year (default 4: April)."),
+    copy_indicators: bool = typer.Option(False, "--copy-indicators/--no-copy-indicators", help="Copy the 51 bundled indicators into indicators/ to adapt (default: use them as they are, and add your own)."),
+    engine: Optional[str] = typer.Option(None, "--engine", help="What CI installs the engine from, e.g. 'kpi @ git+https://github.com/ORG/kpi@v0.1.0' (default: where this one came from, when pip recorded it)."),
+) -> None:
+    """Make a council's own project: kpi.toml, indicators/, queries/, extracts/, a CI workflow and a
+    pre-commit configuration running `kpi validate` and `kpi test`, and a README. Never overwrites a file.
+
+    On a terminal it asks for what the options do not give.
+
+    Examples:
+
+      kpi init northtown-kpi --name Northtown --region "North East"
+
+      kpi init . --copy-indicators
+    """
+    from kpi.init import Settings, create_project, next_steps
+
+    if sys.stdin.isatty():
+        name = name or typer.prompt("The council's name (the scorecard's heading)", default="", show_default=False) or None
+        region = region or typer.prompt("Its region (the label of the region benchmark)", default="", show_default=False) or None
+        fy_start_month = fy_start_month or typer.prompt("The first month of the financial year (4 = April)", default=4, type=int)
+    settings = Settings(name=name, region=region, fy_start_month=fy_start_month or 4, copy_indicators=copy_indicators, engine=engine)
+    written = create_project(folder, settings)
+    _write(next_steps(folder, written, settings), err=True)
+
+
+@command()
 def schema(project: Optional[Path] = ProjectOption) -> None:
     """Print the JSON Schema of an indicator file, for editors and other tools.
 

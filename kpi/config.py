@@ -103,15 +103,20 @@ def bundled_root() -> Path:
     return installed if (installed / "indicators").is_dir() else PACKAGE_DIR.parent
 
 
+def is_project_folder(folder: Path) -> bool:
+    """A folder holding indicators/ or kpi.toml (a new project's indicators/ may be empty, so absent from git)."""
+    return (folder / "indicators").is_dir() or (folder / "kpi.toml").is_file()
+
+
 def open_project(root: Path | None = None) -> Project:
-    """The project at `root`; by default the current folder when it holds indicators/, else the bundled one."""
+    """The project at `root`; by default the current folder when it is a project, else the bundled one."""
     if root is None:
-        root = Path.cwd() if (Path.cwd() / "indicators").is_dir() else bundled_root()
+        root = Path.cwd() if is_project_folder(Path.cwd()) else bundled_root()
     root = Path(root)
-    if not (root / "indicators").is_dir():
+    if not is_project_folder(root):
         raise KpiError(
-            f"{display_path(root)} holds no indicators/ folder: point --project at the folder that holds "
-            "indicators/, queries/ and kpi.toml"
+            f"{display_path(root)} holds no indicators/ folder and no kpi.toml: point --project at the folder "
+            "that holds them, or make one with `kpi init`"
         )
     return Project(root=root, config=read_config(root / "kpi.toml"))
 

@@ -38,6 +38,8 @@ def indicator_schema() -> dict:
 
 def indicator_paths(project: Project, paths: list[Path] | None = None) -> list[Path]:
     """The indicator files to load: those named (files or folders), or all under indicators/."""
+    if not paths and not project.indicators_dir.is_dir():
+        return []  # a project with only a kpi.toml: no indicators of its own yet
     targets = paths or [project.indicators_dir]
     found: list[Path] = []
     for target in targets:
