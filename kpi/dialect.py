@@ -111,6 +111,14 @@ def tsql_hints(sql: str) -> list[str]:
     return [hint for pattern, hint in TSQL_HABITS if pattern.search(sql)]
 
 
+def tsql_hint_text(sql: str) -> str:
+    """The hints for `sql` as the end of a message (". `TOP n` is T-SQL: ..."), or "" when there are none."""
+    hints = tsql_hints(sql)
+    if not hints:
+        return ""
+    return ". " + "; ".join(hints) + " (or, in an indicator, write `dialect: tsql` to have its T-SQL translated)"
+
+
 DIALECT_NAMES = {"tsql": "T-SQL", "duckdb": "DuckDB SQL"}
 
 

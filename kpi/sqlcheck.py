@@ -12,7 +12,7 @@ from functools import lru_cache
 
 import duckdb
 
-from kpi.dialect import tsql_hints
+from kpi.dialect import tsql_hint_text
 
 # Statements a file under queries/ may hold: shared macros and views, nothing else.
 _QUERY_FILE_STATEMENT = re.compile(
@@ -26,8 +26,7 @@ def select_problem(sql: str, part: str) -> str | None:
     try:
         statements = duckdb.extract_statements(sql)
     except duckdb.Error as error:
-        hints = tsql_hints(sql)
-        return f"the {part} is not valid SQL: {first_line(error)}" + (". " + "; ".join(hints) if hints else "")
+        return f"the {part} is not valid SQL: {first_line(error)}" + tsql_hint_text(sql)
     if not statements:
         return f"the {part} is empty: write one SELECT"
     if len(statements) > 1:
@@ -161,10 +160,7 @@ def describe_error(error: Exception, sql: str | None = None) -> str:
     if extra:
         message += " (" + "; ".join(e[:1].lower() + e[1:] for e in extra) + ")"
     quoted = "\n".join(re.findall(r"^LINE \d+: ?(.*)$", text, re.M))
-    hints = tsql_hints(sql if sql is not None else quoted)
-    if hints:
-        message += ". " + "; ".join(hints)
-    return message
+    return message + tsql_hint_text(sql if sql is not None else quoted)
 
 
 def locate(sql: str, error: Exception) -> int | None:
