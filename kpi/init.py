@@ -112,7 +112,16 @@ def create_project(target: Path, settings: Settings) -> list[Path]:
 def _toml_line(key: str, value: str | None, meaning: str) -> str:
     if value is None:
         return f'# {key} = "..."   # {meaning}'
-    return f"{key} = {json.dumps(value)}   # {meaning}"
+    return f"{key} = {toml_string(value)}   # {meaning}"
+
+
+def toml_string(value: str) -> str:
+    """`value` as a TOML basic string: quotes, backslashes and control characters escaped."""
+    escaped = "".join(
+        "\\" + ch if ch in '"\\' else f"\\u{ord(ch):04x}" if ord(ch) < 0x20 or ord(ch) == 0x7F else ch
+        for ch in value
+    )
+    return f'"{escaped}"'
 
 
 def next_steps(target: Path, written: list[Path], settings: Settings) -> str:

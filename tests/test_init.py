@@ -4,6 +4,8 @@ run `kpi validate` and `kpi test`, and which never overwrites a file."""
 import tomllib
 
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.conftest import REPO
 
@@ -63,3 +65,14 @@ def test_a_month_that_is_not_a_month_is_refused(kpi, tmp_path):
     result = kpi("init", tmp_path / "p", "--fy-start-month", "13")
     assert result.exit_code == 2 and "--fy-start-month" in result.stderr
     assert not (tmp_path / "p").exists()
+
+
+@settings(max_examples=30, deadline=None)
+@given(name=st.text(min_size=1, max_size=30), region=st.text(max_size=30))
+def test_any_name_and_region_are_written_as_toml_that_reads_back(name, region, tmp_path_factory):
+    from kpi.init import Settings, create_project
+
+    target = tmp_path_factory.mktemp("p")
+    create_project(target, Settings(name=name, region=region or None))
+    config = tomllib.loads((target / "kpi.toml").read_text(encoding="utf-8"))
+    assert config["authority_name"] == name and config.get("region_name") == (region or None)
