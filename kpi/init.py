@@ -43,7 +43,10 @@ class Settings:
 
 
 def engine_requirement() -> str | None:
-    """`kpi @ git+URL@commit` when this engine was installed from a git URL (pip records it), else None."""
+    """`kpi @ git+URL@commit` when this engine was installed from a git URL (pip records it), else None.
+
+    A clone on this machine (file://) is not where CI can install from: None then too.
+    """
     try:
         recorded = metadata.distribution("kpi").read_text("direct_url.json")
     except metadata.PackageNotFoundError:
@@ -52,7 +55,7 @@ def engine_requirement() -> str | None:
         return None
     origin = json.loads(recorded)
     vcs = origin.get("vcs_info") or {}
-    if vcs.get("vcs") != "git" or not origin.get("url"):
+    if vcs.get("vcs") != "git" or not origin.get("url") or origin["url"].startswith("file:"):
         return None
     return f"kpi @ git+{origin['url']}@{vcs.get('commit_id') or vcs.get('requested_revision')}"
 
@@ -133,6 +136,6 @@ def next_steps(target: Path, written: list[Path], settings: Settings) -> str:
         lines.append(f"  and {len(written) - len(own)} indicators in {display_path(target / 'indicators')}")
     if not (settings.engine or engine_requirement()):
         lines.append(f"edit {display_path(target / '.github/workflows/kpi.yml')}: say where CI installs the engine from")
-    lines.append("next: put the extracts in extracts/, then" + ("" if shown == "." else f", in {shown}:"))
+    lines.append(("next" if shown == "." else f"next, in {shown}") + ": put the extracts in extracts/, then")
     lines += ["  kpi check-data", "  kpi compute --period YYYY-MM --output out/scorecard.html"]
     return "\n".join(lines) + "\n"

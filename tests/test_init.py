@@ -76,3 +76,14 @@ def test_any_name_and_region_are_written_as_toml_that_reads_back(name, region, t
     create_project(target, Settings(name=name, region=region or None))
     config = tomllib.loads((target / "kpi.toml").read_text(encoding="utf-8"))
     assert config["authority_name"] == name and config.get("region_name") == (region or None)
+
+
+def test_ci_installs_the_engine_from_where_it_was_installed(kpi, tmp_path, monkeypatch):
+    from kpi import init
+
+    monkeypatch.setattr(init, "engine_requirement", lambda: None)
+    assert kpi("init", tmp_path / "a").exit_code == 0
+    assert init.ENGINE_PLACEHOLDER in (tmp_path / "a" / ".github" / "workflows" / "kpi.yml").read_text()
+    given = "kpi @ git+https://github.com/northtown/kpi@v0.2.0"
+    assert kpi("init", tmp_path / "b", "--engine", given).exit_code == 0
+    assert f'pip install "{given}"' in (tmp_path / "b" / ".github" / "workflows" / "kpi.yml").read_text()
