@@ -238,10 +238,12 @@ def test_command(
       kpi test "CSC 038" "CSC 2*"
     """
     from kpi import pipeline, render_text
+    from kpi.load import require_known
     from kpi.testing import run_cases
 
     proj = open_project(project)
     definitions = _loaded_definitions(proj)
+    require_known(ids or [], definitions.indicators)
     chosen = pipeline.select_indicators(definitions.indicators, ",".join(ids) if ids else None)
     results, problems = run_cases(chosen, definitions.tables, list(definitions.shared), proj.config.fy_start_month)
     _write(render_text.issues_text(problems, "text"), err=True)
@@ -282,18 +284,20 @@ def explain(
       kpi explain "CSC 038" --period 2017-09
     """
     from kpi import pipeline, render_text
+    from kpi.dialect import written_text
+    from kpi.load import require_known
     from kpi.plan import plan_scorecard
 
     month = parse_period(period)
     proj = open_project(project)
     definitions = pipeline.load_definitions(proj)
+    require_known([indicator_id], definitions.indicators)
     chosen = pipeline.select_indicators(definitions.indicators, indicator_id)
-    if not chosen:
-        raise KpiError(f"no indicator has the id {indicator_id!r}: `kpi list` shows them all")
     plan = plan_scorecard(chosen[:1], month, list(definitions.shared), definitions.tables, proj.config.fy_start_month)
     profile, rows, _ = pipeline.coverage(proj, definitions, None, source, chosen[:1])
     _write(render_text.explain_text(plan.indicators[0]))
     typer.echo(f"-- source {profile.name}: " + ("computable" if rows[0].computable else f"not computable: {rows[0].reason}"))
+    _write(written_text("numerator", chosen[0].numerator) + written_text("denominator", chosen[0].denominator))
 
 
 @command()
@@ -316,6 +320,7 @@ def drill(
       kpi drill "CSC 182" --period 2017-09 --format csv > children_on_a_plan.csv
     """
     from kpi import pipeline, render_text
+    from kpi.load import unknown_id
     from kpi.render import TEXT_FORMATS
 
     month = parse_period(period)
@@ -326,7 +331,7 @@ def drill(
     definitions = pipeline.load_definitions(proj)
     chosen = [i for i in definitions.indicators if i.id.lower() == indicator_id.lower()]
     if not chosen:
-        raise KpiError(f"no indicator has the id {indicator_id!r}: `kpi list` shows them all")
+        raise unknown_id(indicator_id, definitions.indicators)
     rows = pipeline.drill_rows(proj, definitions, chosen[0], month, part, data or proj.config.data, allow_suppressed, source)
     typer.echo(f"these {len(rows.rows)} rows are case-level records about children: keep them as your data protection rules require", err=True)
     _write(render_text.rows_text(rows.columns, rows.rows, fmt, _screen()))
@@ -431,6 +436,37 @@ def demo(
     tables = demo_council.generate(scale=scale)  # a KpiError when numpy, the `demo` extra, is missing
     demo_council.write_extracts(tables, out, fmt)
     typer.echo(f"wrote {len(tables)} tables to {out}", err=True)
+
+
+@command()
+def init(
+    folder: Path = typer.Argument(Path("."), metavar="[DIR]", help="The new project's folder (default: the current one)."),
+    name: Optional[str] = typer.Option(None, "--name", help="The council's name, the scorecard's heading, e.g. 'Northtown'."),
+    region: Optional[str] = typer.Option(None, "--region", help="The council's region, the label of the region benchmark, e.g. 'North East'."),
+    fy_start_month: Optional[int] = typer.Option(None, "--fy-start-month", help="The first month of the financial year (default 4: April)."),
+    copy_indicators: bool = typer.Option(False, "--copy-indicators/--no-copy-indicators", help="Copy the 51 bundled indicators into indicators/ to adapt (default: use them as they are, and add your own)."),
+    engine: Optional[str] = typer.Option(None, "--engine", help="What CI installs the engine from, e.g. 'kpi @ git+https://github.com/ORG/kpi@v0.1.0' (default: where this one came from, when pip recorded it)."),
+) -> None:
+    """Make a council's own project: kpi.toml, indicators/, queries/, extracts/, a CI workflow and a
+    pre-commit configuration running `kpi validate` and `kpi test`, and a README. Never overwrites a file.
+
+    On a terminal it asks for what the options do not give.
+
+    Examples:
+
+      kpi init northtown-kpi --name Northtown --region "North East"
+
+      kpi init . --copy-indicators
+    """
+    from kpi.init import Settings, create_project, next_steps
+
+    if sys.stdin.isatty():
+        name = name or typer.prompt("The council's name (the scorecard's heading)", default="", show_default=False) or None
+        region = region or typer.prompt("Its region (the label of the region benchmark)", default="", show_default=False) or None
+        fy_start_month = fy_start_month or typer.prompt("The first month of the financial year (4 = April)", default=4, type=int)
+    settings = Settings(name=name, region=region, fy_start_month=fy_start_month or 4, copy_indicators=copy_indicators, engine=engine)
+    written = create_project(folder, settings)
+    _write(next_steps(folder, written, settings), err=True)
 
 
 @command()

@@ -35,6 +35,9 @@ class Config:
     two_digit_year_pivot: int | None = None  # `11/06/12` is refused unless set: yy below it is 20yy
     reference_match_min: float = 0.99  # the share of a reference's values that must be found in its target
     encoding: Mapping[str, str] = field(default_factory=dict)  # a CSV's encoding by table, when not found
+    # A council's project holds its own indicators; the 51 bundled ones join them only when asked for.
+    include_bundled_indicators: bool = False
+    sql_dialect: str = "duckdb"  # the dialect the project's indicator SQL is written in (duckdb | tsql)
 
 
 # key → (expected Python type(s), what to write)
@@ -53,12 +56,20 @@ _KEYS: dict[str, tuple[tuple[type, ...], str]] = {
     "two_digit_year_pivot": ((int,), "a whole number from 0 to 100, e.g. 50 (00-49 are 2000-2049, 50-99 are 1950-1999)"),
     "reference_match_min": ((int, float), "a share from 0 to 1, e.g. 0.99"),
     "encoding": ((dict,), "a table of encodings by extract table, e.g. [encoding] with ssd_contacts = \"cp1252\""),
+    "include_bundled_indicators": ((bool,), "true or false"),
+    "sql_dialect": ((str,), "\"duckdb\" or \"tsql\" (SQL Server)"),
 }
+
+SQL_DIALECTS = ("duckdb", "tsql")
 
 
 @dataclass(frozen=True)
 class Project:
-    """A folder holding indicators/, queries/, schemas/ and an optional kpi.toml."""
+    """A folder holding indicators/, queries/, schemas/ and an optional kpi.toml.
+
+    A council's project is layered over the bundled definitions (load.py): its indicators (by id) and
+    its views and macros (by name) replace the bundled ones of the same id or name.
+    """
 
     root: Path
     config: Config = field(default_factory=Config)
@@ -70,6 +81,23 @@ class Project:
     @property
     def queries_dir(self) -> Path:
         return self.root / "queries"
+
+    @property
+    def is_bundled(self) -> bool:
+        """True when this project is the engine's own definitions (nothing to layer them over)."""
+        return self.root.resolve() == bundled_root().resolve()
+
+    @property
+    def bundled_indicators_dir(self) -> Path | None:
+        """The bundled indicators/ layered under the project's, or None when the project does not ask for them."""
+        if self.is_bundled or not self.config.include_bundled_indicators:
+            return None
+        return bundled_root() / "indicators"
+
+    @property
+    def bundled_queries_dir(self) -> Path | None:
+        """The bundled queries/ layered under the project's: always, so every project finds the shared views."""
+        return None if self.is_bundled else bundled_root() / "queries"
 
     @property
     def templates_dir(self) -> Path:
@@ -89,15 +117,20 @@ def bundled_root() -> Path:
     return installed if (installed / "indicators").is_dir() else PACKAGE_DIR.parent
 
 
+def is_project_folder(folder: Path) -> bool:
+    """A folder holding indicators/ or kpi.toml (a new project's indicators/ may be empty, so absent from git)."""
+    return (folder / "indicators").is_dir() or (folder / "kpi.toml").is_file()
+
+
 def open_project(root: Path | None = None) -> Project:
-    """The project at `root`; by default the current folder when it holds indicators/, else the bundled one."""
+    """The project at `root`; by default the current folder when it is a project, else the bundled one."""
     if root is None:
-        root = Path.cwd() if (Path.cwd() / "indicators").is_dir() else bundled_root()
+        root = Path.cwd() if is_project_folder(Path.cwd()) else bundled_root()
     root = Path(root)
-    if not (root / "indicators").is_dir():
+    if not is_project_folder(root):
         raise KpiError(
-            f"{display_path(root)} holds no indicators/ folder: point --project at the folder that holds "
-            "indicators/, queries/ and kpi.toml"
+            f"{display_path(root)} holds no indicators/ folder and no kpi.toml: point --project at the folder "
+            "that holds them, or make one with `kpi init`"
         )
     return Project(root=root, config=read_config(root / "kpi.toml"))
 
@@ -119,13 +152,16 @@ def read_config(path: Path) -> Config:
             problems.append(f"{shown}: unknown key `{key}`: the keys are {known}")
             continue
         types, expected = _KEYS[key]
-        if not isinstance(value, types) or isinstance(value, (bool, datetime)):
+        if not isinstance(value, types) or (isinstance(value, bool) and bool not in types) or (isinstance(value, datetime) and datetime not in types):
             problems.append(f"{shown}: `{key}` must be {expected}, not {value!r}")
             continue
         values[key] = value
     month = values.get("fy_start_month")
     if month is not None and not 1 <= month <= 12:
         problems.append(f"{shown}: `fy_start_month` must be {_KEYS['fy_start_month'][1]}, not {month!r}")
+    dialect = values.get("sql_dialect")
+    if dialect is not None and dialect not in SQL_DIALECTS:
+        problems.append(f"{shown}: `sql_dialect` must be {_KEYS['sql_dialect'][1]}, not {dialect!r}")
     closure = values.get("closure_days", [])
     if any(not isinstance(day, date) for day in closure):
         problems.append(f"{shown}: `closure_days` must be {_KEYS['closure_days'][1]} (dates unquoted)")

@@ -23,6 +23,10 @@ class Sql:
     file: str
     line: int  # 1-based line of the SQL's first line
     column: int = 1
+    # SQL written in another dialect (T-SQL) is run as its DuckDB translation, `text`, which keeps
+    # each line on its line; `written` is the SQL as the file holds it.
+    written: str | None = None
+    dialect: str = "duckdb"
 
     def file_line(self, sql_line: int) -> int:
         """The file line of the SQL's line `sql_line` (1-based), for messages that point inside it."""
@@ -62,6 +66,7 @@ class Indicator:
     suppress_below: int | None = None
     definition: str | None = None
     tests: tuple[TestCase, ...] = ()
+    origin: str = "project"  # project | bundled: which layer of definitions the file comes from
     positions: Mapping[tuple, tuple[int, int]] = field(default_factory=dict, compare=False, repr=False)
 
     def position(self, *path: str | int) -> tuple[int, int]:

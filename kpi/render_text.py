@@ -100,12 +100,13 @@ def _narrowest(table: Table) -> int:
 
 
 def catalogue(indicators: Iterable[Indicator], screen: Screen) -> str:
-    """`kpi list`: id, title (whole, wrapped), lead officer, unit, collected, polarity, target."""
-    table = new_table("id", "title", "lead_officer", "unit", "collected", "polarity", "target", numeric=("target",),
+    """`kpi list`: id, title (whole, wrapped), lead officer, unit, collected, polarity, target, and
+    where the file comes from (`project` or `bundled`)."""
+    table = new_table("id", "title", "lead_officer", "unit", "collected", "polarity", "target", "from", numeric=("target",),
                       wrapping=("title", "lead_officer"))
     for i in indicators:
         add_row(table, i.id, i.title, i.lead_officer or "-", i.unit, i.collected, i.polarity,
-                "-" if i.target is None else f"{i.target:g}")
+                "-" if i.target is None else f"{i.target:g}", i.origin)
     return to_text(screen, table)
 
 

@@ -12,6 +12,8 @@ from functools import lru_cache
 
 import duckdb
 
+from kpi.dialect import tsql_hint_text
+
 # Statements a file under queries/ may hold: shared macros and views, nothing else.
 _QUERY_FILE_STATEMENT = re.compile(
     r"^\s*CREATE\s+(OR\s+REPLACE\s+)?((TEMP|TEMPORARY)\s+)?(VIEW|MACRO|FUNCTION)\s+([A-Za-z_][A-Za-z0-9_]*)",
@@ -24,7 +26,7 @@ def select_problem(sql: str, part: str) -> str | None:
     try:
         statements = duckdb.extract_statements(sql)
     except duckdb.Error as error:
-        return f"the {part} is not valid SQL: {first_line(error)}"
+        return f"the {part} is not valid SQL: {first_line(error)}" + tsql_hint_text(sql)
     if not statements:
         return f"the {part} is empty: write one SELECT"
     if len(statements) > 1:
@@ -144,8 +146,9 @@ def first_line(error: Exception) -> str:
     return text[:1].lower() + text[1:]
 
 
-def describe_error(error: Exception) -> str:
-    """DuckDB's message in the user's terms: lower-case, with its "did you mean" (`locate` finds the line)."""
+def describe_error(error: Exception, sql: str | None = None) -> str:
+    """DuckDB's message in the user's terms: lower-case, with its "did you mean" (`locate` finds the line),
+    and the DuckDB form of any T-SQL habit (`TOP 10`, `GETDATE()`...) in `sql` or the line DuckDB quotes."""
     text = str(error)
     lines = [part.strip() for part in text.split("\n") if part.strip() and not part.strip().startswith("LINE ") and set(part.strip()) != {"^"}]
     first = lines[0] if lines else text
@@ -156,7 +159,8 @@ def describe_error(error: Exception) -> str:
     extra = [l for l in lines[1:] if l.lower().startswith(("did you mean", "candidate"))]
     if extra:
         message += " (" + "; ".join(e[:1].lower() + e[1:] for e in extra) + ")"
-    return message
+    quoted = "\n".join(re.findall(r"^LINE \d+: ?(.*)$", text, re.M))
+    return message + tsql_hint_text(sql if sql is not None else quoted)
 
 
 def locate(sql: str, error: Exception) -> int | None:

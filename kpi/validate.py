@@ -152,7 +152,7 @@ def check_query(
     try:
         columns = database.columns_of(con, sql.text)
     except duckdb.Error as error:
-        message = describe_error(error)
+        message = describe_error(error, sql.text)
         line = locate(sql.text, error)
         return [Issue("sql-binding", f"the {part} does not bind: {message}", sql.file, sql.file_line(line) if line else sql.line)]
     issues = []

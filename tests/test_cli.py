@@ -42,7 +42,8 @@ def test_list(kpi):
     result = kpi("list", "--project", FIXTURE_PROJECT)
     assert result.exit_code == 0
     lines = result.stdout.splitlines()
-    assert lines[0].split() == ["id", "title", "lead_officer", "unit", "collected", "polarity", "target"]
+    assert lines[0].split() == ["id", "title", "lead_officer", "unit", "collected", "polarity", "target", "from"]
+    assert all(line.rstrip().endswith("project") for line in lines[2:] if line.startswith("TST"))
     assert any(line.startswith("TST 002") and "percent" in line and "90" in line for line in lines)
 
 
