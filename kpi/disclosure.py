@@ -4,8 +4,8 @@ withheld number follows from the total; counts are rounded if asked; trend and s
 withheld value follow the configured policy. Renderers read only the PublishedScorecard made here.
 
 The policy follows the statistical disclosure control of official statistics: the DfE's children's
-social care releases (counts of 1 to 5 and figures derived from them shown `c`, with secondary
-suppression so that they cannot be worked out from totals; some tables rounded to the nearest 5) and
+social care releases (small counts, typically 1 to 5, and figures derived from them shown `c`, with
+secondary suppression so that they cannot be worked out from totals; some tables rounded) and
 the ONS's disclosure control guidance for tables (primary suppression of small cells, complementary
 suppression of at least one further cell in each dimension, rounding). See docs/rules.md.
 """
@@ -141,8 +141,7 @@ def publish(scorecard: Scorecard, rules: DisclosureRules) -> PublishedScorecard:
     if rules.policy not in POLICIES:
         raise ValueError(f"unknown disclosure policy {rules.policy!r}")
     results = tuple(_publish_result(scorecard.period, result, rules) for result in scorecard.results)
-    summary = scorecard.summary if rules.policy == "seed" else summarise(results)
-    return PublishedScorecard(scorecard.period, scorecard.authority, scorecard.region, results, summary,
+    return PublishedScorecard(scorecard.period, scorecard.authority, scorecard.region, results, summarise(results),
                               scorecard.by, rules.policy, rules.round_to)
 
 

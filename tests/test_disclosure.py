@@ -12,7 +12,6 @@ withheld groups together (the total less the groups shown) never a small number.
 from __future__ import annotations
 
 import ast
-import io
 import json
 import zipfile
 from dataclasses import replace
@@ -27,7 +26,7 @@ from hypothesis import strategies as st
 from kpi import disclosure
 from kpi.assess import IndicatorResult, MonthResult, Scorecard, compute_value, summarise, target_status, trend
 from kpi.definitions import Indicator, Sql
-from kpi.disclosure import WITHHELD, DisclosureRules, publish
+from kpi.disclosure import DisclosureRules, publish
 from kpi.periods import is_reported, previous_reported
 from kpi.render import parquet_table, render
 from kpi.render_html import render_html
