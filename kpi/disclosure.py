@@ -124,8 +124,8 @@ def withheld_reason(indicator: Indicator, month: MonthResult, rules: DisclosureR
     threshold = threshold_of(indicator, rules)
     if not is_suppressed(month.numerator, threshold):
         return None
-    source = "its own suppress_below" if indicator.suppress_below is not None else "suppress_below in kpi.toml"
-    return f"its numerator is above 0 and below {threshold} ({source}): small numbers are withheld"
+    source = "the indicator's suppress_below" if indicator.suppress_below is not None else "suppress_below in kpi.toml"
+    return f"its numerator is above 0 and below {threshold} ({source})"
 
 
 def round_count(count: float | None, base: int | None) -> float | None:

@@ -244,7 +244,8 @@ def drill_rows(
         reason = withheld_reason(indicator, month_result(indicator, counts, month), disclosure_rules(config))
         if reason and not allow_suppressed:
             raise KpiError(
-                f"{indicator.id} is suppressed in {month:%Y-%m}: {reason}, so its rows are not shown: "
+                f"{indicator.id} is suppressed in {month:%Y-%m} (disclosure control, small numbers): {reason}, "
+                "so its rows are not shown: "
                 "give --allow-suppressed if you are entitled to see the records"
             )
         return drill(con, plan, month, part)

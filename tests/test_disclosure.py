@@ -284,7 +284,7 @@ def test_drill_refuses_a_withheld_number_and_names_the_rule(kpi):
     result = kpi("drill", "TST 007", "--project", REPO / "tests" / "fixtures" / "project", "--data", FIXTURE_EXTRACTS,
                  "--period", "2017-09")
     assert result.exit_code == 2 and result.stdout == ""
-    assert "its numerator is above 0 and below 5 (its own suppress_below)" in result.stderr
+    assert "(disclosure control, small numbers): its numerator is above 0 and below 5 (the indicator's suppress_below)" in result.stderr
     assert "--allow-suppressed" in result.stderr
 
 
@@ -314,3 +314,11 @@ def test_withheld_cells_are_marked_in_csv_table_parquet_and_html(kpi, tmp_path):
     with zipfile.ZipFile(workbook) as z:
         text = "".join(z.read(n).decode() for n in z.namelist() if n.endswith(".xml"))
     assert "c: withheld, small numbers" in text
+
+
+def test_round_to_in_kpi_toml_rounds_the_published_counts(kpi, project):
+    (project / "kpi.toml").write_text("round_to = 5\n")
+    data = kpi.json("compute", "--project", project, "--data", FIXTURE_EXTRACTS, "--period", "2017-09", "--indicators", "TST 002")
+    r = data["indicators"][0]
+    assert (r["numerator"], r["denominator"], r["value"]) == (5, 5, 100)  # 3 of 4 (75%), rounded first
+    assert r["target_status"] == "better"  # the published 100 against 90, under the safe policy
