@@ -1,8 +1,9 @@
 """Turn counts into the scorecard: values by unit, the displayed number, trend against the last
-reported value, status against target, disclosure control and the summary counts (SPEC §7).
+reported value, status against target and the summary counts (SPEC §7), all from the true numbers.
 
 The deciding functions are pure and small; the rules reproduce the seed scorecard exactly (see
-docs/rules.md and tests/test_assess.py). No SQL, no output formats.
+docs/rules.md and tests/test_assess.py). No SQL, no output formats, and no disclosure control:
+disclosure.py decides what of this scorecard may be published.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ from kpi.run import Counts
 if TYPE_CHECKING:
     from kpi.provenance import Provenance
 
-SUPPRESSED_TEXT = "Suppressed due to low numbers"
 SCALE = {"percent": 100.0, "rate_per_10000": 10_000.0}
 TREND_SYMBOL = {"better": "↑", "same": "↔", "worse": "↓", "not_comparable": ""}
 STATUS_TEXT = {"better": "Better than target", "achieving": "Achieving target", "missing": "Missing target", "no_target": "No target"}
@@ -88,26 +88,15 @@ def target_status(polarity: str, target: float | None, value: float | None) -> s
     return "better" if better(polarity, shown, goal) else "missing"
 
 
-def is_suppressed(numerator: float | None, threshold: int | None) -> bool:
-    """Disclosure control: withhold a value whose numerator is above 0 and below the threshold."""
-    return threshold is not None and numerator is not None and 0 < numerator < threshold
-
-
 @dataclass(frozen=True)
 class MonthResult:
-    """One indicator in one month: the true numbers, and whether they are withheld."""
+    """One indicator in one month: the true numbers (disclosure.py decides what may be shown)."""
 
     month: date
     numerator: float | None
     denominator: float | None
     value: float | None
     reported: bool
-    suppressed: bool
-
-    @property
-    def shown(self) -> float | None:
-        """The value as published: none when the month is not reported or is suppressed."""
-        return self.value if self.reported and not self.suppressed else None
 
 
 @dataclass(frozen=True)
@@ -151,19 +140,16 @@ class Scorecard:
     warnings: tuple[str, ...] = ()
 
 
-def month_result(indicator: Indicator, counts: Counts, month: date, default_suppress: int | None) -> MonthResult:
+def month_result(indicator: Indicator, counts: Counts, month: date) -> MonthResult:
     """The numbers of one month; a month with no numerator rows counts 0."""
     if counts.error:
-        return MonthResult(month, None, None, None, is_reported(indicator.reported, month), False)
+        return MonthResult(month, None, None, None, is_reported(indicator.reported, month))
     numerator = counts.numerator.get(month, 0.0)
     denominator = None
     if counts.denominator is not None:
         denominator = counts.denominator.get(month, 0.0)
     value = compute_value(indicator.unit, numerator, denominator)
-    threshold = indicator.suppress_below if indicator.suppress_below is not None else default_suppress
-    return MonthResult(
-        month, numerator, denominator, value, is_reported(indicator.reported, month), is_suppressed(numerator, threshold)
-    )
+    return MonthResult(month, numerator, denominator, value, is_reported(indicator.reported, month))
 
 
 def assess(
@@ -172,17 +158,16 @@ def assess(
     benchmarks: Mapping[str, Mapping[str, float]],
     authority: str = "",
     region: str = "",
-    default_suppress: int | None = None,
     by: str | None = None,
 ) -> Scorecard:
     """The scorecard: every indicator's row (with its breakdown, if counted) and the summary counts."""
     results = []
     for indicator_plan in plan.indicators:
         indicator_counts = counts[indicator_plan.indicator.id]
-        result = assess_indicator(plan, indicator_plan, indicator_counts, benchmarks, default_suppress)
+        result = assess_indicator(plan, indicator_plan, indicator_counts, benchmarks)
         if indicator_counts.groups is not None or indicator_counts.group_error:
             groups = tuple(
-                (name, assess_indicator(plan, indicator_plan, group, benchmarks, default_suppress))
+                (name, assess_indicator(plan, indicator_plan, group, benchmarks))
                 for name, group in (indicator_counts.groups or {}).items()
             )
             result = replace(result, breakdown=groups, breakdown_error=indicator_counts.group_error)
@@ -192,14 +177,13 @@ def assess(
 
 def assess_indicator(
     plan: Plan, indicator_plan: IndicatorPlan, counts: Counts, benchmarks: Mapping[str, Mapping[str, float]],
-    default_suppress: int | None = None,
 ) -> IndicatorResult:
     """One row of the scorecard from its counts: values, trend against the last reported value, status."""
     indicator = indicator_plan.indicator
-    history = {m: month_result(indicator, counts, m, default_suppress) for m in indicator_plan.months}
+    history = {m: month_result(indicator, counts, m) for m in indicator_plan.months}
     current = history[plan.current]
     previous = history.get(previous_reported(indicator.reported, plan.current))
-    # Trend and status use the true values, also when they are withheld from the published table.
+    # From the true values; disclosure.py replaces them next to a withheld value under the `safe` policy.
     current_value = current.value if current.reported else None
     previous_value = previous.value if previous is not None and previous.reported else None
     return IndicatorResult(

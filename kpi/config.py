@@ -27,6 +27,8 @@ class Config:
     fy_start_month: int = 4
     closure_days: tuple[date, ...] = ()
     suppress_below: int | None = None
+    disclosure_policy: str = "safe"  # trend and status next to a withheld value: safe | seed (docs/rules.md)
+    round_to: int | None = None  # published counts rounded to the nearest multiple of this
     data: Path | None = None
     query_time_limit: float = 600.0  # seconds one indicator query may run before it is stopped
     source: str | None = None  # the source profile the extracts are read with (profiles/*.yaml)
@@ -48,6 +50,8 @@ _KEYS: dict[str, tuple[tuple[type, ...], str]] = {
     "fy_start_month": ((int,), "a month number from 1 to 12 (4 = April)"),
     "closure_days": ((list,), "a list of dates, e.g. [2017-12-27, 2017-12-28]"),
     "suppress_below": ((int,), "a whole number, e.g. 5"),
+    "disclosure_policy": ((str,), "\"safe\" or \"seed\""),
+    "round_to": ((int,), "a whole number above 0, e.g. 5"),
     "data": ((str,), "a folder, e.g. \"extracts/\""),
     "query_time_limit": ((int, float), "a number of seconds, e.g. 600"),
     "source": ((str,), "a source profile's name, e.g. \"ssd-systemc\" (`kpi sources` lists them)"),
@@ -162,6 +166,10 @@ def read_config(path: Path) -> Config:
     dialect = values.get("sql_dialect")
     if dialect is not None and dialect not in SQL_DIALECTS:
         problems.append(f"{shown}: `sql_dialect` must be {_KEYS['sql_dialect'][1]}, not {dialect!r}")
+    if values.get("disclosure_policy", "safe") not in ("safe", "seed"):
+        problems.append(f"{shown}: `disclosure_policy` must be {_KEYS['disclosure_policy'][1]}, not {values['disclosure_policy']!r}")
+    if values.get("round_to", 1) < 1:
+        problems.append(f"{shown}: `round_to` must be {_KEYS['round_to'][1]}, not {values['round_to']!r}")
     closure = values.get("closure_days", [])
     if any(not isinstance(day, date) for day in closure):
         problems.append(f"{shown}: `closure_days` must be {_KEYS['closure_days'][1]} (dates unquoted)")

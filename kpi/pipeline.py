@@ -19,6 +19,7 @@ from kpi import __version__, database, profiles
 from kpi.assess import Scorecard, assess
 from kpi.config import Config, Project
 from kpi.definitions import Definitions, Indicator
+from kpi.disclosure import DisclosureRules, PublishedScorecard, publish
 from kpi.extracts import Table, find_sources, load_table, survey_tables, table_definitions
 from kpi.issues import Issue, KpiError, display_path
 from kpi.load import load_indicators, load_query_files
@@ -204,12 +205,29 @@ def definition_errors(definitions: Definitions, indicators: Iterable[Indicator])
     return found
 
 
+def disclosure_rules(config: Config) -> DisclosureRules:
+    """The disclosure control kpi.toml asks for (disclosure.py applies it)."""
+    return DisclosureRules(config.suppress_below, config.disclosure_policy, config.round_to)
+
+
 def compute(
     project: Project, definitions: Definitions, indicators: tuple[Indicator, ...], period: date,
     data: Path | None = None, scale: int = 1, by: str | None = None, progress: Callable[[str], None] | None = None,
     source: str | None = None, extract_date: date | None = None,
+) -> PublishedScorecard:
+    """The scorecard of `indicators` for the month `period` as it may be published (disclosure.py);
+    broken down by the column `by`, if given. Every output is rendered from this; see
+    compute_assessed for what is refused and warned of."""
+    assessed = compute_assessed(project, definitions, indicators, period, data, scale, by, progress, source, extract_date)
+    return publish(assessed, disclosure_rules(project.config))
+
+
+def compute_assessed(
+    project: Project, definitions: Definitions, indicators: tuple[Indicator, ...], period: date,
+    data: Path | None = None, scale: int = 1, by: str | None = None, progress: Callable[[str], None] | None = None,
+    source: str | None = None, extract_date: date | None = None,
 ) -> Scorecard:
-    """The scorecard of `indicators` for the month `period`; broken down by the column `by`, if given.
+    """The assessed scorecard, with the true numbers: for checks, never for output.
 
     The files are read through the source profile `source` (default: kpi.toml's, else `ssd`).
     Indicators `kpi validate` would refuse are not run: each carries its fault as its row's error; nor
@@ -241,7 +259,7 @@ def compute(
     # The demo council is a North East council, as the seed's was (its benchmarks are the seed's).
     authority = config.authority_name or (DEMO_AUTHORITY if data is None else "")
     region = config.region_name or (DEMO_REGION if data is None else "")
-    scorecard = assess(plan, counts, benchmarks, authority, region, config.suppress_below, by)
+    scorecard = assess(plan, counts, benchmarks, authority, region, by)
     provenance = record_provenance(project, definitions, indicators, period, data, scale, by, reads, profile, given_date)
     return replace(scorecard, warnings=tuple(warnings + profiles.warnings(report, profile)), provenance=provenance)
 
@@ -285,7 +303,7 @@ def validate_project(
 
     issues = validate(definitions)
     if data is not None and period is not None and not any(i.level == "error" for i in issues):
-        issues.extend(data_issues(compute(project, definitions, definitions.indicators, period, data, source=source)))
+        issues.extend(data_issues(compute_assessed(project, definitions, definitions.indicators, period, data, source=source)))
     return issues
 
 
@@ -349,8 +367,10 @@ def drill_rows(
     project: Project, definitions: Definitions, indicator: Indicator, month: date, part: str,
     data: Path | None = None, allow_suppressed: bool = False, source: str | None = None,
 ):
-    """The rows behind one indicator's number for one month (see drill.py); refuses a suppressed number."""
+    """The rows behind one indicator's number for one month (see drill.py); refuses a number withheld
+    by disclosure control unless `allow_suppressed`, saying which rule withholds it."""
     from kpi.assess import month_result
+    from kpi.disclosure import withheld_reason
     from kpi.drill import drill
     from kpi.plan import plan_indicator
     from kpi.run import run_indicator
@@ -365,9 +385,11 @@ def drill_rows(
         counts = Counts(error=profiles.needs_message(blocked[indicator.id])) if indicator.id in blocked else run_indicator(con, plan)
         if counts.error:
             raise KpiError(f"{indicator.id} fails: {counts.error}")
-        if month_result(indicator, counts, month, config.suppress_below).suppressed and not allow_suppressed:
+        reason = withheld_reason(indicator, month_result(indicator, counts, month), disclosure_rules(config))
+        if reason and not allow_suppressed:
             raise KpiError(
-                f"{indicator.id} is suppressed in {month:%Y-%m} (small numbers), so its rows are not shown: "
+                f"{indicator.id} is suppressed in {month:%Y-%m} (disclosure control, small numbers): {reason}, "
+                "so its rows are not shown: "
                 "give --allow-suppressed if you are entitled to see the records"
             )
         return drill(con, plan, month, part)

@@ -1,8 +1,10 @@
 """Write a scorecard: a terminal table (rich), CSV, JSON (SPEC §9's shape), Parquet (long form);
 HTML and Excel through render_html.py and render_xlsx.py.
 
-Formats only: every number and decision comes from assess.py. Files are written atomically: to a
-temporary file beside the target, then renamed, so a failure never leaves a half-written file.
+Formats only: every number and decision comes from the PublishedScorecard of disclosure.py, which holds
+no withheld true value (a withheld cell is `c`, or null and listed in `withheld` in JSON). Files are
+written atomically: to a temporary file beside the target, then renamed, so a failure never leaves a
+half-written file.
 """
 
 from __future__ import annotations
@@ -14,29 +16,40 @@ from pathlib import Path
 from typing import Any
 
 from kpi.atomic import write_atomically
-from kpi.assess import STATUS_TEXT, SUPPRESSED_TEXT, TREND_SYMBOL, IndicatorResult, MonthResult, Scorecard, display
+from kpi.assess import STATUS_TEXT, TREND_SYMBOL, display
+from kpi.disclosure import (WITHHELD, WITHHELD_LEGEND, WITHHELD_MARK, WITHHELD_TEXT, PublishedIndicator, PublishedMonth,
+                            PublishedScorecard)
 from kpi.periods import format_period
 from kpi.render_text import Screen, add_row, new_table, to_text
 
 BENCHMARK_AREAS = ("england", "region", "statistical_neighbours")
 TEXT_FORMATS = ("table", "csv", "json")
 FORMATS = ("table", "csv", "json", "parquet", "xlsx", "html")
-COMPACT_SUPPRESSED = "c"
 
 
 def _number(value: float | None) -> float | int | None:
     """Whole numbers as integers in machine outputs; everything else at full precision."""
     if value is None:
         return None
+    if value is WITHHELD:  # a renderer is never to print the marker as a number
+        raise TypeError("a withheld number reached a renderer as a number")
     return int(value) if float(value).is_integer() else value
 
 
-def _published(month: MonthResult) -> float | int | None:
+def _published(month: PublishedMonth) -> float | int | None:
     return _number(month.shown)
 
 
-def to_json_dict(scorecard: Scorecard) -> dict[str, Any]:
-    """The scorecard in the JSON shape of SPEC §9."""
+def _published_scorecard(scorecard: PublishedScorecard) -> PublishedScorecard:
+    """Renderers take the published scorecard only: the assessed one holds withheld true values."""
+    if not isinstance(scorecard, PublishedScorecard):
+        raise TypeError(f"renderers take a PublishedScorecard (disclosure.publish), not {type(scorecard).__name__}")
+    return scorecard
+
+
+def to_json_dict(scorecard: PublishedScorecard) -> dict[str, Any]:
+    """The scorecard in the JSON shape of SPEC §9, with each indicator's `withheld` list."""
+    _published_scorecard(scorecard)
     return {
         "period": format_period(scorecard.period),
         "authority": scorecard.authority or None,
@@ -45,22 +58,34 @@ def to_json_dict(scorecard: Scorecard) -> dict[str, Any]:
             "trend": dict(scorecard.summary.trend),
             "target": dict(scorecard.summary.target),
         },
-        "warnings": list(scorecard.warnings),
         "indicators": [_indicator_json(r, scorecard.by) for r in scorecard.results],
         "provenance": scorecard.provenance.to_dict() if scorecard.provenance else None,
         "warnings": list(scorecard.warnings),
     }
 
 
-def _group_json(name: str, result: IndicatorResult) -> dict[str, Any]:
+def _group_json(name: str, result: PublishedIndicator) -> dict[str, Any]:
     full = _indicator_json(result, None)
-    keys = ("value", "display", "numerator", "denominator", "months", "trend", "target_status", "suppressed")
+    keys = ("value", "display", "numerator", "denominator", "months", "trend", "target_status", "suppressed", "withheld")
     return {"group": name, **{k: full[k] for k in keys}}
 
 
-def _indicator_json(result: IndicatorResult, by: str | None) -> dict[str, Any]:
+def withheld_paths(result: PublishedIndicator) -> list[str]:
+    """Where an indicator's JSON holds null because the number is withheld (not because there is none):
+    `value`, `numerator`, `denominator`, `months.2017-08`, `outturns.2016/17`, `same_period_last_year`."""
+    paths = ["value", "numerator", "denominator"] if result.current.withheld and result.current.reported else []
+    paths += [f"months.{format_period(m.month)}" for m in result.months if m.withheld and m.reported]
+    paths += [f"outturns.{label}" for label, m in result.outturns if m.withheld and m.reported]
+    spl = result.same_period_last_year
+    return paths + (["same_period_last_year"] if spl.withheld and spl.reported else [])
+
+
+def _count(month: PublishedMonth, count: Any) -> float | int | None:
+    return None if month.withheld or not month.reported else _number(count)
+
+
+def _indicator_json(result: PublishedIndicator, by: str | None) -> dict[str, Any]:
     indicator, current = result.indicator, result.current
-    withheld = current.suppressed
     return {
         "id": indicator.id,
         "title": indicator.title,
@@ -73,8 +98,8 @@ def _indicator_json(result: IndicatorResult, by: str | None) -> dict[str, Any]:
         "unit": indicator.unit,
         "value": _published(current),
         "display": cell(current),
-        "numerator": None if withheld or not current.reported else _number(current.numerator),
-        "denominator": None if withheld or not current.reported else _number(current.denominator),
+        "numerator": _count(current, current.numerator),
+        "denominator": _count(current, current.denominator),
         "months": {format_period(m.month): _published(m) for m in result.months},
         "outturns": {label: _published(m) for label, m in result.outturns},
         "same_period_last_year": _published(result.same_period_last_year),
@@ -82,7 +107,8 @@ def _indicator_json(result: IndicatorResult, by: str | None) -> dict[str, Any]:
         "trend": result.trend,
         "target": _number(indicator.target),
         "target_status": result.target_status,
-        "suppressed": withheld,
+        "suppressed": current.withheld,
+        "withheld": withheld_paths(result),
         "error": result.error,
     } | ({"breakdown": {
         "by": by,
@@ -91,19 +117,20 @@ def _indicator_json(result: IndicatorResult, by: str | None) -> dict[str, Any]:
     }} if by else {})
 
 
-def cell(month: MonthResult, suppressed_text: str = SUPPRESSED_TEXT) -> str:
+def cell(month: PublishedMonth, withheld_text: str = WITHHELD_TEXT) -> str:
     """A month's value as the scorecard prints it."""
-    if month.suppressed and month.reported:
-        return suppressed_text
+    if month.withheld and month.reported:
+        return withheld_text
     return display(month.shown)
 
 
-def render_json(scorecard: Scorecard) -> str:
+def render_json(scorecard: PublishedScorecard) -> str:
     return json.dumps(to_json_dict(scorecard), indent=2, ensure_ascii=False) + "\n"
 
 
-def csv_rows(scorecard: Scorecard) -> list[list[Any]]:
+def csv_rows(scorecard: PublishedScorecard) -> list[list[Any]]:
     """The scorecard as rows of the seed's columns, numbers at full precision; `c` where withheld."""
+    _published_scorecard(scorecard)
     first = scorecard.results[0] if scorecard.results else None
     outturn_labels = [label for label, _ in first.outturns] if first else []
     month_labels = [format_period(m.month) for m in first.months] if first else []
@@ -119,14 +146,14 @@ def csv_rows(scorecard: Scorecard) -> list[list[Any]]:
     for r, group in _with_groups(scorecard):
         i = r.indicator
 
-        def value(m: MonthResult) -> Any:
-            if m.suppressed and m.reported:
-                return COMPACT_SUPPRESSED
+        def value(m: PublishedMonth) -> Any:
+            if m.withheld and m.reported:
+                return WITHHELD_MARK
             return "" if m.shown is None else _number(m.shown)
 
-        def count(x: float | None) -> Any:
-            if r.current.suppressed:
-                return COMPACT_SUPPRESSED
+        def count(x: Any) -> Any:
+            if r.current.withheld:
+                return WITHHELD_MARK
             return "" if x is None or not r.current.reported else _number(x)
 
         rows.append(
@@ -141,7 +168,7 @@ def csv_rows(scorecard: Scorecard) -> list[list[Any]]:
     return rows
 
 
-def _with_groups(scorecard: Scorecard):
+def _with_groups(scorecard: PublishedScorecard):
     """Each result, followed by its groups when there is a breakdown: (result, group name or None)."""
     for result in scorecard.results:
         yield result, None
@@ -149,27 +176,30 @@ def _with_groups(scorecard: Scorecard):
             yield group, name
 
 
-def render_csv(scorecard: Scorecard) -> str:
+def render_csv(scorecard: PublishedScorecard) -> str:
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="\n").writerows(csv_rows(scorecard))
     return buffer.getvalue()
 
 
-def render_table(scorecard: Scorecard, screen: Screen = Screen()) -> str:
-    """A table for the terminal: the displayed values, trend arrows and status; titles wrap."""
-    results = scorecard.results
+def render_table(scorecard: PublishedScorecard, screen: Screen = Screen()) -> str:
+    """A table for the terminal: the displayed values, trend arrows and status; titles wrap; `c` where
+    withheld, with the legend under the table when there is one."""
+    results = _published_scorecard(scorecard).results
     if not results:
         return "no indicators matched\n"
     months = [format_period(m.month)[2:] for m in results[0].months]
     numeric = months + ["num", "den", "trend", "target", "status"]
     table = new_table("id", "title", *numeric, numeric=numeric, wrapping=("title",))
     table.columns[1].min_width = 20
+    any_withheld = False
     for r, group in _with_groups(scorecard):
         title = r.indicator.title if group is None else f"  {scorecard.by} {group}"
-        values = [cell(m, COMPACT_SUPPRESSED) for m in r.months]
-        withheld = r.current.suppressed
-        num = COMPACT_SUPPRESSED if withheld else (display(r.current.numerator) if r.current.reported else "-")
-        den = COMPACT_SUPPRESSED if withheld else (display(r.current.denominator) if r.current.reported and r.current.denominator is not None else "-")
+        values = [cell(m, WITHHELD_MARK) for m in r.months]
+        withheld = r.current.withheld
+        any_withheld = any_withheld or withheld or WITHHELD_MARK in values
+        num = WITHHELD_MARK if withheld else (display(r.current.numerator) if r.current.reported else "-")
+        den = WITHHELD_MARK if withheld else (display(r.current.denominator) if r.current.reported and r.current.denominator is not None else "-")
         status = "error" if r.error else STATUS_TEXT[r.target_status].lower()
         target = "-" if r.indicator.target is None else display(r.indicator.target)
         add_row(table, r.indicator.id if group is None else "", title, *values, num, den, TREND_SYMBOL[r.trend] or "", target, status)
@@ -180,7 +210,7 @@ def render_table(scorecard: Scorecard, screen: Screen = Screen()) -> str:
         f"{s.trend['not_comparable']} not comparable; target: {s.target['better']} better, {s.target['achieving']} achieving, "
         f"{s.target['missing']} missing, {s.target['no_target']} no target"
     )
-    notes = []
+    notes = [WITHHELD_LEGEND] if any_withheld else []
     for r in results:
         if r.error:
             notes.append(f"{r.indicator.id}: error: {r.error}")
@@ -189,18 +219,18 @@ def render_table(scorecard: Scorecard, screen: Screen = Screen()) -> str:
     return to_text(screen, head, table, "", summary, *notes)
 
 
-def parquet_table(scorecard: Scorecard):
-    """The long form: one row per indicator and month (id, month, numerator, denominator, value, suppressed)."""
+def parquet_table(scorecard: PublishedScorecard):
+    """The long form: one row per indicator and month (id, month, numerator, denominator, value,
+    reported, suppressed); a withheld month has null numbers and `suppressed` true."""
     import pyarrow as pa
 
     ids, months, numerators, denominators, values, suppressed, reported, groups = [], [], [], [], [], [], [], []
-    for r, group in _with_groups(scorecard):
-        for month in sorted(r.history):
-            m = r.history[month]
+    for r, group in _with_groups(_published_scorecard(scorecard)):
+        for m in r.history:
             ids.append(r.indicator.id)
             groups.append(group)
-            months.append(month)
-            withheld = m.suppressed
+            months.append(m.month)
+            withheld = m.withheld
             numerators.append(None if withheld else m.numerator)
             denominators.append(None if withheld else m.denominator)
             values.append(None if withheld else m.value)
@@ -218,9 +248,10 @@ def parquet_table(scorecard: Scorecard):
     })
 
 
-def write_scorecard(scorecard: Scorecard, fmt: str, path: Path, templates: Path | None = None) -> None:
+def write_scorecard(scorecard: PublishedScorecard, fmt: str, path: Path, templates: Path | None = None) -> None:
     """Write the scorecard to `path` in `fmt`, atomically; html from the project's `templates` folder
     when it holds the page (see render_html.py)."""
+    _published_scorecard(scorecard)
     if fmt == "parquet":
         import pyarrow.parquet as pq
 
@@ -235,8 +266,9 @@ def write_scorecard(scorecard: Scorecard, fmt: str, path: Path, templates: Path 
     write_atomically(path, lambda p: p.write_text(text, encoding="utf-8"))
 
 
-def render(scorecard: Scorecard, fmt: str, templates: Path | None = None, screen: Screen = Screen()) -> str:
+def render(scorecard: PublishedScorecard, fmt: str, templates: Path | None = None, screen: Screen = Screen()) -> str:
     """The scorecard as text in one of the text formats (html included); `screen` is for the table."""
+    _published_scorecard(scorecard)
     if fmt == "html":
         from kpi.render_html import render_html
 

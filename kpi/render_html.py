@@ -4,7 +4,8 @@ group, lead officer, tier, unit) that work in the browser without a server.
 
 The page is the Jinja2 template templates/scorecard.html.j2 (styles and script included inline, values
 escaped); a project's own templates/ folder comes first, so a council can re-brand it. This module
-only turns a scorecard into the template's values: every number and word comes from assess.py.
+only turns a published scorecard (disclosure.py: no withheld true value in it) into the template's
+values; withheld cells are `c`, explained by the legend under the table.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from pathlib import Path
 
 import jinja2
 
-from kpi.assess import STATUS_TEXT, SUPPRESSED_TEXT, TREND_SYMBOL, IndicatorResult, MonthResult, Scorecard, display
+from kpi.assess import STATUS_TEXT, TREND_SYMBOL, display
+from kpi.disclosure import WITHHELD_LEGEND, WITHHELD_MARK, WITHHELD_TEXT, PublishedIndicator, PublishedMonth, PublishedScorecard
 from kpi.issues import KpiError, display_path
 from kpi.periods import format_period
 
@@ -78,8 +80,10 @@ class PageRow:
     sparkline: Sparkline | None
 
 
-def render_html(scorecard: Scorecard, generated: datetime | None = None, templates: Path | None = None) -> str:
+def render_html(scorecard: PublishedScorecard, generated: datetime | None = None, templates: Path | None = None) -> str:
     """The whole page; from `templates`/scorecard.html.j2 when that file exists, else the bundled one."""
+    if not isinstance(scorecard, PublishedScorecard):
+        raise TypeError(f"render_html takes a PublishedScorecard (disclosure.publish), not {type(scorecard).__name__}")
     environment = template_environment(templates)
     try:
         return environment.get_template(PAGE).render(page_values(scorecard, generated or datetime.now()))
@@ -115,7 +119,7 @@ def _template_problem(error: jinja2.TemplateError, templates: Path | None) -> st
     return f"{location}: the scorecard template cannot be used: {problem}: fix the template, or remove it to use the bundled page"
 
 
-def page_values(scorecard: Scorecard, generated: datetime) -> dict:
+def page_values(scorecard: PublishedScorecard, generated: datetime) -> dict:
     """What the template is given: the title, the period, the summary counts, the filters, the column
     headings and the rows (breakdown groups under their indicator)."""
     results = scorecard.results
@@ -158,18 +162,19 @@ def page_values(scorecard: Scorecard, generated: datetime) -> dict:
         ],
         "headings": headings,
         "rows": rows,
-        "suppressed_text": SUPPRESSED_TEXT,
+        "suppressed_text": WITHHELD_TEXT,
+        "withheld_legend": WITHHELD_LEGEND,
     }
 
 
-def page_row(r: IndicatorResult, group: str | None = None) -> PageRow:
+def page_row(r: PublishedIndicator, group: str | None = None) -> PageRow:
     """An indicator's row (or one breakdown group's) as the page shows it."""
     i = r.indicator
     # The seed merges the withheld cells, from the first month of the run that ends now to the denominator.
     suppressed_from = None
-    if r.current.suppressed:
+    if r.current.withheld:
         suppressed_from = len(r.months) - 1
-        while suppressed_from > 0 and r.months[suppressed_from - 1].suppressed:
+        while suppressed_from > 0 and r.months[suppressed_from - 1].withheld:
             suppressed_from -= 1
     shown_months = r.months if suppressed_from is None else r.months[:suppressed_from]
     return PageRow(
@@ -180,13 +185,13 @@ def page_row(r: IndicatorResult, group: str | None = None) -> PageRow:
         benchmarks=[display(r.benchmarks.get(a)) for a in BENCHMARK_AREAS],
         earlier=[_value_text(m) for m in (r.outturns[0][1], r.same_period_last_year, r.outturns[1][1])],
         months=[_value_text(m) for m in shown_months],
-        numerator=display(r.current.numerator) if r.current.reported else "-",
-        denominator=display(r.current.denominator) if r.current.reported and r.current.denominator is not None else "-",
+        numerator=_count_text(r.current, r.current.numerator),
+        denominator=_count_text(r.current, r.current.denominator),
         suppressed_span=None if suppressed_from is None else len(r.months) - suppressed_from + 2,
         trend=r.trend, trend_symbol=TREND_SYMBOL[r.trend], trend_text=TREND_TEXT[r.trend],
         target="-" if i.target is None else display(i.target),
         status=r.target_status, status_text=STATUS_TEXT[r.target_status], error=r.error,
-        sparkline=sparkline([None if m.suppressed else m.shown for m in r.months]),
+        sparkline=sparkline([m.shown for m in r.months]),
     )
 
 
@@ -198,14 +203,20 @@ def _filter_label(key: str, value: str) -> str:
     return value
 
 
-def _attribute(result: IndicatorResult, key: str) -> str:
+def _attribute(result: PublishedIndicator, key: str) -> str:
     return getattr(result.indicator, key) or ""
 
 
-def _value_text(month: MonthResult) -> str:
-    if month.suppressed and month.reported:
-        return "c"
+def _value_text(month: PublishedMonth) -> str:
+    if month.withheld and month.reported:
+        return WITHHELD_MARK
     return display(month.shown)
+
+
+def _count_text(month: PublishedMonth, count) -> str:
+    if month.withheld:
+        return WITHHELD_MARK
+    return display(count) if month.reported and count is not None else "-"
 
 
 def sparkline(values: list[float | None], width: int = 80, height: int = 20) -> Sparkline | None:

@@ -1,7 +1,9 @@
 """The scorecard as an Excel workbook: a summary sheet and the indicator table, numbers stored as
 numbers with the scorecard's display format, a frozen header, and status shown by colour and word.
 
-Layout only; every number and word comes from assess.py.
+Layout only; every number and word comes from the published scorecard (disclosure.py), which holds no
+withheld true value: withheld cells are `c`, explained by the legend on the Summary sheet and a note on
+each such cell.
 """
 
 from __future__ import annotations
@@ -10,7 +12,8 @@ from pathlib import Path
 
 import xlsxwriter
 
-from kpi.assess import STATUS_TEXT, SUPPRESSED_TEXT, TREND_SYMBOL, Scorecard
+from kpi.assess import STATUS_TEXT, TREND_SYMBOL
+from kpi.disclosure import WITHHELD, WITHHELD_LEGEND, WITHHELD_MARK, WITHHELD_TEXT, PublishedScorecard
 from kpi.render_html import COLLECTED_LABEL, POLARITY_LABEL, TREND_TEXT, UNIT_LABEL
 
 # Excel's own form of the display rule: 0 → 0; up to 10 one decimal; above that whole, with separators.
@@ -18,8 +21,10 @@ NUMBER_FORMAT = "[=0]0;[<=10]0.0;#,##0"
 STATUS_COLOURS = {"better": "#D8F0D8", "achieving": "#DBE9F8", "missing": "#F9DADA", "no_target": "#FFFFFF"}
 
 
-def write_xlsx(scorecard: Scorecard, path: Path) -> None:
+def write_xlsx(scorecard: PublishedScorecard, path: Path) -> None:
     """Write the workbook to `path` (the caller makes the write atomic)."""
+    if not isinstance(scorecard, PublishedScorecard):
+        raise TypeError(f"write_xlsx takes a PublishedScorecard (disclosure.publish), not {type(scorecard).__name__}")
     workbook = xlsxwriter.Workbook(str(path), {"nan_inf_to_errors": True})
     try:
         formats = {
@@ -38,7 +43,7 @@ def write_xlsx(scorecard: Scorecard, path: Path) -> None:
         workbook.close()
 
 
-def _summary_sheet(workbook, scorecard: Scorecard, f: dict) -> None:
+def _summary_sheet(workbook, scorecard: PublishedScorecard, f: dict) -> None:
     sheet = workbook.add_worksheet("Summary")
     sheet.set_column(0, 0, 38)
     sheet.set_column(1, 1, 10)
@@ -51,9 +56,10 @@ def _summary_sheet(workbook, scorecard: Scorecard, f: dict) -> None:
     for n, (label, count) in enumerate(rows, start=3):
         sheet.write(n, 0, label, f["text"])
         sheet.write_number(n, 1, count, f["number"])
+    sheet.write(len(rows) + 4, 0, WITHHELD_LEGEND)
 
 
-def _table_sheet(workbook, scorecard: Scorecard, f: dict) -> None:
+def _table_sheet(workbook, scorecard: PublishedScorecard, f: dict) -> None:
     sheet = workbook.add_worksheet("Scorecard")
     results = scorecard.results
     if not results:
@@ -83,13 +89,14 @@ def _table_sheet(workbook, scorecard: Scorecard, f: dict) -> None:
             _number(sheet, n, c, r.benchmarks.get(area), f)
             c += 1
         for month in [r.outturns[0][1], r.same_period_last_year, r.outturns[1][1], *r.months]:
-            if month.suppressed and month.reported:
-                sheet.write_string(n, c, "c", f["suppressed"])
+            if month.withheld and month.reported:
+                sheet.write_string(n, c, WITHHELD_MARK, f["suppressed"])
+                sheet.write_comment(n, c, WITHHELD_LEGEND)
             else:
                 _number(sheet, n, c, month.shown, f)
             c += 1
-        if r.current.suppressed:
-            sheet.merge_range(n, c, n, c + 1, SUPPRESSED_TEXT, f["suppressed"])
+        if r.current.withheld:
+            sheet.merge_range(n, c, n, c + 1, WITHHELD_TEXT, f["suppressed"])
         else:
             _number(sheet, n, c, r.current.numerator if r.current.reported else None, f)
             _number(sheet, n, c + 1, r.current.denominator if r.current.reported else None, f)
@@ -101,6 +108,8 @@ def _table_sheet(workbook, scorecard: Scorecard, f: dict) -> None:
 
 
 def _number(sheet, row: int, col: int, value: float | None, f: dict) -> None:
+    if value is WITHHELD:  # never written as a number
+        raise TypeError("a withheld number reached the workbook as a number")
     if value is None:
         sheet.write_string(row, col, "-", f["centre"])
     else:

@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kpi.assess import compute_value, display, is_suppressed, rounded, summarise, target_status, trend
+from kpi.assess import compute_value, display, rounded, summarise, target_status, trend
+from kpi.disclosure import is_suppressed
 from tests.conftest import FIXTURES
 
 SEED = FIXTURES / "seed_q2_2017_report.csv"

@@ -75,19 +75,30 @@ def test_quarterly_count_against_target(scorecard):
     assert (r["trend"], r["target_status"]) == ("worse", "missing")
 
 
-def test_small_numbers_are_withheld_but_still_assessed(scorecard):
+def test_small_numbers_are_withheld_and_not_compared_under_the_safe_default(scorecard):
     r = row(scorecard, "TST 007")
     assert r["suppressed"] is True
     assert (r["value"], r["numerator"], r["denominator"]) == (None, None, None)
     assert r["display"] == "Suppressed due to low numbers"
+    assert r["withheld"] == ["value", "numerator", "denominator", "months.2017-09"]
+    assert r["months"]["2017-08"] == 0  # no data would be null too, but is not listed as withheld
+    assert r["trend"] == "not_comparable"  # the true 33.3% against August's 0% would say it is above 0
+
+
+def test_the_seed_policy_assesses_withheld_values_from_the_true_ones(kpi, project):
+    (project / "kpi.toml").write_text('disclosure_policy = "seed"\n')
+    data = kpi.json("compute", "--project", project, "--data", FIXTURE_EXTRACTS, "--period", "2017-09")
+    r = row(data, "TST 007")
+    assert r["suppressed"] is True and r["value"] is None
     assert r["trend"] == "worse"  # from the true 33.3% against August's 0%
+    assert data["summary"]["trend"] == {"better": 0, "same": 1, "worse": 5, "not_comparable": 1}
 
 
 def test_summary_counts(scorecard):
     assert scorecard["period"] == "2017-09"
     assert scorecard["summary"] == {
         "total": 7,
-        "trend": {"better": 0, "same": 1, "worse": 5, "not_comparable": 1},
+        "trend": {"better": 0, "same": 1, "worse": 4, "not_comparable": 2},  # TST 007 is withheld
         "target": {"better": 0, "achieving": 0, "missing": 2, "no_target": 5},
     }
 
@@ -97,7 +108,7 @@ def test_json_shape_has_every_key_of_the_spec(kpi):
     scorecard = json.loads(result.stdout)
     keys = {"id", "title", "lead_officer", "service_group", "tier", "collected", "reported", "polarity", "unit",
             "value", "display", "numerator", "denominator", "months", "outturns", "same_period_last_year",
-            "benchmarks", "trend", "target", "target_status", "suppressed", "error"}
+            "benchmarks", "trend", "target", "target_status", "suppressed", "withheld", "error"}
     # SPEC §9, and what issues 10 and 11 add at the top level: the provenance of every number, the warnings.
     assert set(scorecard) == {"period", "authority", "summary", "indicators", "provenance", "warnings"}
     assert all(set(i) == keys for i in scorecard["indicators"])
@@ -149,7 +160,7 @@ def test_an_indicator_error_does_not_stop_the_others(kpi, project, extracts):
     assert failed["error"] and "numerator" in failed["error"] and failed["value"] is None
     assert row(data, "TST 002")["value"] == 75
     # TST 007 shares TST 001's months and window, so their queries ran together first: it still computes
-    assert row(data, "TST 007")["error"] is None and row(data, "TST 007")["trend"] == "worse"
+    assert row(data, "TST 007")["error"] is None and row(data, "TST 007")["withheld"][:3] == ["value", "numerator", "denominator"]
     assert "TST 001" in result.stderr
 
 
@@ -182,11 +193,13 @@ def test_breakdown_by_a_column_the_query_returns(kpi, project):
     referrals = row(data, "TST 001")
     groups = {g["group"]: g for g in referrals["breakdown"]["groups"]}
     assert referrals["breakdown"]["by"] == "team" and set(groups) == {"Team A", "Team B"}
-    assert groups["Team A"]["value"] == 2
     assert groups["Team A"]["months"]["2017-06"] is None  # R10 alone in June: withheld too
     # a group of one is withheld like any other small number
     assert groups["Team B"]["suppressed"] is True and groups["Team B"]["value"] is None
     assert referrals["value"] == 3  # the total is unchanged
+    # and Team A's 2 with it: else Team B's 1 would be the total 3 less Team A's 2 (secondary suppression)
+    assert groups["Team A"]["suppressed"] is True and groups["Team A"]["value"] is None
+    assert "months.2017-09" in groups["Team A"]["withheld"]
     assessments = row(data, "TST 002")
     assert assessments["breakdown"] == {"by": "team", "error": "the numerator returns no column `team` to break it down by", "groups": []}
 

@@ -52,9 +52,11 @@ def test_html_shows_every_row_with_the_json_numbers(reports):
         assert row["title"] in tr.replace("&#x27;", "'")
         if row["suppressed"]:
             assert "Suppressed due to low numbers" in tr
+            assert 'data-trend="not_comparable"' in page.split(tr)[0].rsplit("<tr ", 1)[1]  # the safe default
         else:
             assert f'<td class="n">{display(row["value"])}</td>' in tr
     assert '<td data-count="total">7</td>' in page
+    assert '<p class="legend">c: withheld, small numbers.' in page
 
 
 @needs_chromium
@@ -96,6 +98,7 @@ def test_xlsx_holds_the_numbers_as_numbers(reports):
     summary = pl.read_excel(folder / "scorecard.xlsx", sheet_name="Summary", has_header=False)
     counts = dict(zip(summary[:, 0].to_list(), summary[:, 1].to_list()))
     assert counts["Total"] == 7 and counts["Missing target"] == 2
+    assert "c: withheld, small numbers" in counts
 
 
 def test_xlsx_uses_the_display_rule_as_its_number_format():
