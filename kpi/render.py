@@ -177,9 +177,22 @@ def _with_groups(scorecard: PublishedScorecard):
 
 
 def render_csv(scorecard: PublishedScorecard) -> str:
+    """The rows of csv_rows, then, after a blank line, the provenance and any warnings as `#` lines (a
+    reader skips them with `comment="#"`; a spreadsheet shows them under the table)."""
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="\n").writerows(csv_rows(scorecard))
+    footer = footer_lines(scorecard)
+    if footer:
+        buffer.write("\n" + "".join(f"# {line}\n" for line in footer))
     return buffer.getvalue()
+
+
+def footer_lines(scorecard: PublishedScorecard) -> list[str]:
+    """What is written under the table in CSV and xlsx: the warnings about the data, then the provenance."""
+    lines = [f"warning: {warning}" for warning in scorecard.warnings]
+    if scorecard.provenance is not None:
+        lines += scorecard.provenance.summary_lines()
+    return lines
 
 
 def render_table(scorecard: PublishedScorecard, screen: Screen = Screen()) -> str:
@@ -255,7 +268,11 @@ def write_scorecard(scorecard: PublishedScorecard, fmt: str, path: Path, templat
     if fmt == "parquet":
         import pyarrow.parquet as pq
 
-        write_atomically(path, lambda p: pq.write_table(parquet_table(scorecard), p))
+        table = parquet_table(scorecard)
+        if scorecard.provenance is not None:  # key-value metadata: the same record as the JSON's
+            provenance = json.dumps(scorecard.provenance.to_dict(), ensure_ascii=False)
+            table = table.replace_schema_metadata({**(table.schema.metadata or {}), b"kpi.provenance": provenance.encode("utf-8")})
+        write_atomically(path, lambda p: pq.write_table(table, p))
         return
     if fmt == "xlsx":
         from kpi.render_xlsx import write_xlsx

@@ -164,6 +164,8 @@ def page_values(scorecard: PublishedScorecard, generated: datetime) -> dict:
         "rows": rows,
         "suppressed_text": WITHHELD_TEXT,
         "withheld_legend": WITHHELD_LEGEND,
+        "warnings": list(scorecard.warnings),
+        "provenance": scorecard.provenance.summary_lines() if scorecard.provenance else [],
     }
 
 

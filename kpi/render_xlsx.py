@@ -15,6 +15,7 @@ import xlsxwriter
 from kpi.assess import STATUS_TEXT, TREND_SYMBOL
 from kpi.disclosure import WITHHELD, WITHHELD_LEGEND, WITHHELD_MARK, WITHHELD_TEXT, PublishedScorecard
 from kpi.render_html import COLLECTED_LABEL, POLARITY_LABEL, TREND_TEXT, UNIT_LABEL
+from kpi.render import footer_lines
 
 # Excel's own form of the display rule: 0 → 0; up to 10 one decimal; above that whole, with separators.
 NUMBER_FORMAT = "[=0]0;[<=10]0.0;#,##0"
@@ -57,6 +58,8 @@ def _summary_sheet(workbook, scorecard: PublishedScorecard, f: dict) -> None:
         sheet.write(n, 0, label, f["text"])
         sheet.write_number(n, 1, count, f["number"])
     sheet.write(len(rows) + 4, 0, WITHHELD_LEGEND)
+    for n, line in enumerate(footer_lines(scorecard), start=len(rows) + 6):  # warnings, then provenance
+        sheet.write(n, 0, line)
 
 
 def _table_sheet(workbook, scorecard: PublishedScorecard, f: dict) -> None:

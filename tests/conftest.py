@@ -18,6 +18,14 @@ FIXTURE_EXTRACTS = FIXTURES / "extracts"
 REPO = Path(__file__).parent.parent
 
 
+def scorecard_csv(text: str) -> list[dict]:
+    """The rows of a CSV scorecard, without its footer (the `#` lines of provenance and warnings)."""
+    import csv
+    import io
+
+    return list(csv.DictReader(line for line in io.StringIO(text) if not line.startswith("#")))
+
+
 class Kpi:
     """Runs `kpi` in-process through typer's CliRunner, keeping stdout and stderr apart."""
 

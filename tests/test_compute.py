@@ -11,7 +11,7 @@ import json
 import pyarrow.parquet as pq
 import pytest
 
-from tests.conftest import FIXTURE_EXTRACTS, FIXTURE_PROJECT
+from tests.conftest import FIXTURE_EXTRACTS, FIXTURE_PROJECT, scorecard_csv
 
 
 @pytest.fixture(scope="module")
@@ -118,7 +118,7 @@ def test_filters(kpi):
     result = kpi("compute", "--project", FIXTURE_PROJECT, "--data", FIXTURE_EXTRACTS, "--period", "2017-09",
                  "--indicators", "TST 00[12]", "--format", "csv")
     assert result.exit_code == 0
-    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    rows = scorecard_csv(result.stdout)
     assert [r["id"] for r in rows] == ["TST 001", "TST 002"]
     assert rows[0]["2017-09"] == "3" and rows[1]["numerator"] == "3"
     result = kpi("compute", "--project", FIXTURE_PROJECT, "--data", FIXTURE_EXTRACTS, "--period", "2017-09",
@@ -129,7 +129,7 @@ def test_filters(kpi):
 def test_suppressed_csv_cells_say_c(kpi):
     result = kpi("compute", "--project", FIXTURE_PROJECT, "--data", FIXTURE_EXTRACTS, "--period", "2017-09",
                  "--indicators", "TST 007", "--format", "csv")
-    row = next(csv.DictReader(io.StringIO(result.stdout)))
+    row = scorecard_csv(result.stdout)[0]
     assert (row["2017-09"], row["numerator"], row["denominator"]) == ("c", "c", "c")
 
 
@@ -207,7 +207,7 @@ def test_breakdown_by_a_column_the_query_returns(kpi, project):
 def test_breakdown_rows_in_csv(kpi):
     result = kpi("compute", "--project", FIXTURE_PROJECT, "--data", FIXTURE_EXTRACTS, "--period", "2017-09", "--by", "team",
                  "--indicators", "TST 001", "--format", "csv")
-    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    rows = scorecard_csv(result.stdout)
     assert [(r["group"], r["2017-09"]) for r in rows] == [("", "3"), ("Team A", "2"), ("Team B", "1")]
 
 
