@@ -41,6 +41,15 @@ class TestCase:
 
 
 @dataclass(frozen=True)
+class AllowedMutant:
+    """A mutant of the indicator's SQL proven to compute the same numbers (`mutants: allow:`), and why."""
+
+    mutant: str
+    reason: str
+    line: int
+
+
+@dataclass(frozen=True)
 class Indicator:
     """One indicator file, loaded and checked against the JSON Schema."""
 
@@ -62,6 +71,7 @@ class Indicator:
     suppress_below: int | None = None
     definition: str | None = None
     tests: tuple[TestCase, ...] = ()
+    allowed_mutants: tuple[AllowedMutant, ...] = ()
     positions: Mapping[tuple, tuple[int, int]] = field(default_factory=dict, compare=False, repr=False)
 
     def position(self, *path: str | int) -> tuple[int, int]:

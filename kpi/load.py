@@ -16,7 +16,7 @@ import duckdb
 
 from kpi import yamldoc
 from kpi.config import Project, bundled_root
-from kpi.definitions import Indicator, QueryFile, Sql, TestCase
+from kpi.definitions import AllowedMutant, Indicator, QueryFile, Sql, TestCase
 from kpi.issues import Issue, display_path
 from kpi.periods import PeriodError, parse_period
 from kpi.sqlcheck import first_line, locate
@@ -107,6 +107,10 @@ def _build(path: Path, data: dict, positions: dict, styles: dict, shown: str) ->
         suppress_below=data.get("suppress_below"),
         definition=data.get("definition"),
         tests=tests,
+        allowed_mutants=tuple(
+            AllowedMutant(entry["mutant"], entry["reason"], positions.get(("mutants", "allow", index), (1, 1))[0])
+            for index, entry in enumerate((data.get("mutants") or {}).get("allow") or [])
+        ),
         positions=MappingProxyType(positions),
     )
 
