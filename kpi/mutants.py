@@ -83,7 +83,6 @@ class _Source:
     file: str
     first_line: int  # the file line of the text's first line
     rebuild: Callable[[exp.Expression], str]
-    parameters: frozenset[str] = frozenset()  # a macro's parameters: never period columns
     downstream: tuple[str, ...] = ()  # the SQL that reads this one's columns
 
 
@@ -115,12 +114,8 @@ def _shared_source(definition: SharedDefinition, downstream: tuple[str, ...]) ->
         start = text.rfind(body)
         prefix = text[:start]
         rebuild = lambda tree: prefix + tree.sql(dialect=DIALECT)  # noqa: E731
-    parameters = frozenset()
-    if definition.kind == "MACRO":
-        header = re.match(r"[^(]*\(([^)]*)\)", text)
-        parameters = frozenset(p.strip().lower() for p in header.group(1).split(",")) if header else frozenset()
     return _Source(target, body, definition.sql.file, definition.sql.line + text.count("\n", 0, max(start, 0)),
-                   rebuild, parameters, downstream)
+                   rebuild, downstream)
 
 
 def _after_as(text: str) -> str:
@@ -178,7 +173,8 @@ def _sites(tree: exp.Expression, source: _Source, period_swaps: Mapping[str, tup
             yield _Site(index, "and-or", _sql(node), f"… {word} …",
                         f"a row that meets exactly one side of `{_sql(node)}`",
                         lambda n, other=other: other(this=n.this, expression=n.expression))
-        number = _number(node)
+        # GROUP BY 1 and ORDER BY 1 name a column by its position: not a number to move
+        number = None if isinstance(node.parent, (exp.Group, exp.Order, exp.Ordered)) else _number(node)
         if number is not None:
             for step in (1, -1):
                 moved = _format_number(number + step)
@@ -196,7 +192,7 @@ def _sites(tree: exp.Expression, source: _Source, period_swaps: Mapping[str, tup
         if isinstance(node, exp.Union) and node.args.get("distinct"):
             yield _Site(index, "distinct", "UNION", "UNION ALL", "the same row from both sides of the UNION",
                         lambda n: _without(n, "distinct"))
-        if isinstance(node, exp.Column) and node.name.lower() in period_swaps and node.name.lower() not in source.parameters:
+        if isinstance(node, exp.Column) and node.name.lower() in period_swaps and _reads_period(node):
             for neighbour in period_swaps[node.name.lower()]:
                 yield _Site(index, "period", _sql(node), f"{node.table}.{neighbour}" if node.table else neighbour,
                             f"a row dated inside the window ({node.name}) but outside {neighbour}'s, or the reverse",
@@ -206,7 +202,20 @@ def _sites(tree: exp.Expression, source: _Source, period_swaps: Mapping[str, tup
                 yield _Site(index, "interval", _sql(node), f"({_sql(node)}) {sign} 1 day",
                             f"rows a day either side of `{_sql(node)}`",
                             lambda n, sign=sign: (exp.Add if sign == "+" else exp.Sub)(
-                                this=exp.Paren(this=n), expression=exp.Interval(this=exp.Literal.string("1"), unit=exp.Var(this="DAY"))))
+                                this=exp.Paren(this=n.copy()), expression=exp.Interval(this=exp.Literal.string("1"), unit=exp.Var(this="DAY"))))
+
+
+def _reads_period(column: exp.Column) -> bool:
+    """Whether the column is one of `period`'s: qualified by an alias of `period` in its SELECT, or
+    unqualified where `period` is the SELECT's only relation that could hold it."""
+    select = column.find_ancestor(exp.Select)
+    if select is None:
+        return False
+    relations = [t for t in select.find_all(exp.Table) if t.find_ancestor(exp.Select) is select]
+    aliases = {t.alias_or_name.lower() for t in relations if t.name.lower() == "period"}
+    if column.table:
+        return column.table.lower() in aliases
+    return bool(aliases) and len(relations) == 1
 
 
 def _comparison_hint(node: exp.Expression, other: type) -> str:
