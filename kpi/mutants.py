@@ -83,7 +83,8 @@ class _Source:
     file: str
     first_line: int  # the file line of the text's first line
     rebuild: Callable[[exp.Expression], str]
-    downstream: tuple[str, ...] = ()  # the SQL that reads this one's columns
+    name: str = ""  # the view's or macro's name, as other SQL reads it
+    others: tuple[tuple[str, str], ...] = ()  # (name, SQL) of the indicator's other queries, views, macros
 
 
 def _sources(indicator: Indicator, shared: list[SharedDefinition]) -> list[_Source]:
@@ -91,17 +92,17 @@ def _sources(indicator: Indicator, shared: list[SharedDefinition]) -> list[_Sour
     queries = [(part, sql) for part in ("numerator", "denominator") if (sql := getattr(indicator, part)) is not None]
     read = names_read([sql for _, sql in queries], shared)
     used = [d for d in shared if d.name in read]
-    texts = {f"{part}": sql.text for part, sql in queries} | {f"{d.kind.lower()} {d.name}": shared_body(d) for d in used}
+    texts = {part: sql.text for part, sql in queries} | {d.name: shared_body(d) for d in used}
     sources = []
     for part, sql in queries:
         sources.append(_Source(part, sql.text, sql.file, sql.line, lambda tree: tree.sql(dialect=DIALECT),
-                               downstream=tuple(t for k, t in texts.items() if k != part)))
+                               part, tuple((k, t) for k, t in texts.items() if k != part)))
     for definition in used:
-        sources.append(_shared_source(definition, tuple(t for k, t in texts.items() if k != f"{definition.kind.lower()} {definition.name}")))
+        sources.append(_shared_source(definition, tuple((k, t) for k, t in texts.items() if k != definition.name)))
     return sources
 
 
-def _shared_source(definition: SharedDefinition, downstream: tuple[str, ...]) -> _Source:
+def _shared_source(definition: SharedDefinition, others: tuple[tuple[str, str], ...]) -> _Source:
     text = definition.sql.text
     body = shared_body(definition).strip()
     target = f"{definition.kind.lower()} {definition.name}"
@@ -115,7 +116,7 @@ def _shared_source(definition: SharedDefinition, downstream: tuple[str, ...]) ->
         prefix = text[:start]
         rebuild = lambda tree: prefix + tree.sql(dialect=DIALECT)  # noqa: E731
     return _Source(target, body, definition.sql.file, definition.sql.line + text.count("\n", 0, max(start, 0)),
-                   rebuild, downstream)
+                   rebuild, definition.name, others)
 
 
 def _after_as(text: str) -> str:
@@ -299,10 +300,30 @@ def _unread(node: exp.Expression, tree: exp.Expression, source: _Source) -> bool
     if not name or name in ("month", "value", "*"):
         return False
     word = re.compile(rf"\b{re.escape(name)}\b", re.IGNORECASE)
-    if any(word.search(text) or re.search(r"\bdistinct\b|\bgroup\s+by\s+all\b", text, re.IGNORECASE)
-           for text in source.downstream):
+    if len(word.findall(source.text)) > len(word.findall(column.sql(dialect=DIALECT))):  # read elsewhere in the SELECT
         return False
-    return len(word.findall(source.text)) <= 1
+    return not _column_reaches_a_reader(word, source.name, dict(source.others))
+
+
+_IMPLICIT_USE = re.compile(r"\bdistinct\b|\bgroup\s+by\s+all\b", re.IGNORECASE)
+
+
+def _column_reaches_a_reader(column: re.Pattern, name: str, texts: Mapping[str, str]) -> bool:
+    """Whether some SQL reading `name` (directly, or through others that pass its columns on with `*`)
+    names the column, or could use it without naming it (DISTINCT, GROUP BY ALL). Word matches:
+    anything that might read the column counts as reading it."""
+    pending, passed_on = [name], {name}
+    while pending:
+        reads = re.compile(rf"\b{re.escape(pending.pop())}\b", re.IGNORECASE)
+        for reader, text in texts.items():
+            if reader in passed_on or not reads.search(text):
+                continue
+            if column.search(text) or _IMPLICIT_USE.search(text):
+                return True
+            if "*" in text:
+                passed_on.add(reader)
+                pending.append(reader)
+    return False
 
 
 def _period_swaps(indicator: Indicator, first_month: int) -> dict[str, tuple[str, ...]]:
