@@ -149,9 +149,8 @@ def _sql(node: exp.Expression) -> str:
 
 
 def _sites(tree: exp.Expression, source: _Source, period_swaps: Mapping[str, tuple[str, ...]]) -> Iterator[_Site]:
-    """Every change the operators make to the tree (SPEC-free: only the SQL's shape decides)."""
+    """Every change the operators make to the tree, with the kind of case that tells it apart."""
     for index, node in enumerate(tree.walk()):
-        # `a IS NOT NULL` is a NOT around an IS: negating it is the `not` below, not a comparison
         if type(node) in COMPARISONS:
             for other in COMPARISONS[type(node)]:
                 changed = other(this=node.this.copy(), expression=node.expression.copy())
