@@ -228,6 +228,7 @@ def validate(
 def test_command(
     ids: Optional[list[str]] = typer.Argument(None, help="Indicator ids or patterns (default: all)."),
     project: Optional[Path] = ProjectOption,
+    mutants: bool = typer.Option(False, "--mutants", help="Also check that the cases can fail: run them on small wrong versions of each indicator's SQL and of the views and macros it reads, and list every such mutant no case kills."),
 ) -> None:
     """Run the indicators' fixture cases and report each: pass, or expected against actual.
 
@@ -236,6 +237,8 @@ def test_command(
       kpi test
 
       kpi test "CSC 038" "CSC 2*"
+
+      kpi test --mutants "CSC 098"
     """
     from kpi import pipeline, render_text
     from kpi.load import require_known
@@ -245,6 +248,12 @@ def test_command(
     definitions = _loaded_definitions(proj)
     require_known(ids or [], definitions.indicators)
     chosen = pipeline.select_indicators(definitions.indicators, ",".join(ids) if ids else None)
+    if mutants:
+        from kpi.mutants import report_text, run_all
+
+        outcomes = run_all(chosen, definitions.tables, list(definitions.shared), proj.config.fy_start_month, proj.root)
+        _write(report_text(outcomes))
+        raise typer.Exit(0 if all(o.passed for o in outcomes) else 1)
     results, problems = run_cases(chosen, definitions.tables, list(definitions.shared), proj.config.fy_start_month)
     _write(render_text.issues_text(problems, "text"), err=True)
     _write(render_text.case_report(results))

@@ -45,6 +45,15 @@ class TestCase:
 
 
 @dataclass(frozen=True)
+class AllowedMutant:
+    """A mutant of the indicator's SQL proven to compute the same numbers (`mutants: allow:`), and why."""
+
+    mutant: str
+    reason: str
+    line: int
+
+
+@dataclass(frozen=True)
 class Indicator:
     """One indicator file, loaded and checked against the JSON Schema."""
 
@@ -67,6 +76,7 @@ class Indicator:
     definition: str | None = None
     tests: tuple[TestCase, ...] = ()
     origin: str = "project"  # project | bundled: which layer of definitions the file comes from
+    allowed_mutants: tuple[AllowedMutant, ...] = ()
     positions: Mapping[tuple, tuple[int, int]] = field(default_factory=dict, compare=False, repr=False)
 
     def position(self, *path: str | int) -> tuple[int, int]:

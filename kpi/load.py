@@ -21,7 +21,7 @@ import duckdb
 
 from kpi import yamldoc
 from kpi.config import Project, bundled_root
-from kpi.definitions import Indicator, QueryFile, Sql, TestCase
+from kpi.definitions import AllowedMutant, Indicator, QueryFile, Sql, TestCase
 from kpi.dialect import DIALECT_NAMES, DialectError, transpile
 from kpi.issues import Issue, KpiError, display_path
 from kpi.periods import PeriodError, parse_period
@@ -178,6 +178,10 @@ def _build(path: Path, data: dict, positions: dict, queries: dict, origin: str) 
         definition=data.get("definition"),
         tests=tests,
         origin=origin,
+        allowed_mutants=tuple(
+            AllowedMutant(entry["mutant"], entry["reason"], positions.get(("mutants", "allow", index), (1, 1))[0])
+            for index, entry in enumerate((data.get("mutants") or {}).get("allow") or [])
+        ),
         positions=MappingProxyType(positions),
     )
 
