@@ -108,7 +108,8 @@ def schema_issues(document: Document, schema: dict, shown: str, schema_name: str
     for error in validator.iter_errors(plain(document.data)):
         path = tuple(error.absolute_path)
         message, hint, at = _describe(error, path, schema_name)
-        line, column = nearest(document.positions, at)
+        # A document built in memory (kpi.toml's overrides) has no positions to point at.
+        line, column = nearest(document.positions, at) if document.positions else (None, None)
         issues.append(Issue("schema", message, shown, line, column, hint=hint))
     return sorted(issues, key=lambda i: (i.line or 0, i.column or 0))
 

@@ -13,9 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-import jsonschema
-import yaml
-
+from kpi import yamldoc
 from kpi.config import Project, bundled_root
 from kpi.extracts import Table, table_definitions
 from kpi.issues import Issue, KpiError, display_path
@@ -131,10 +129,10 @@ def load_profile(project: Project, name: str | None = None) -> Profile:
     merged, files = _resolve(project, name, ())
     overrides = project.config.profile or {} if project.config.source in (None, name) else {}
     if overrides:
-        problems = _schema_problems(overrides, "kpi.toml [profile]", {}, partial=True)
+        problems = _schema_problems(yamldoc.Document(yamldoc.plain(overrides)), "kpi.toml [profile]", partial=True)
         if problems:
             raise KpiError("the `[profile]` overrides in kpi.toml are not valid", problems)
-        merged = merge(merged, _plain(overrides))
+        merged = merge(merged, yamldoc.plain(overrides))
         files = files + ("kpi.toml",)
     profile = _build(name, merged, files)
     problems = check_against(profile, table_definitions(project.schemas_dir))
@@ -159,49 +157,21 @@ def _resolve(project: Project, name: str, chain: tuple[str, ...]) -> tuple[dict,
 
 def read_profile_file(path: Path) -> dict:
     """One profile file, checked against profiles/profile.schema.json; a bad one is a KpiError naming
-    the file, line and key."""
+    the file, line and key (read like every definition file: kpi/yamldoc.py)."""
     shown = display_path(path)
     try:
         text = path.read_text(encoding="utf-8")
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark
-        raise KpiError(f"{shown}{f':{mark.line + 1}' if mark else ''}: the profile is not valid YAML: {error.problem}") from None
     except (OSError, UnicodeDecodeError) as error:
         raise KpiError(f"cannot read the profile {shown}: {error}") from None
-    if not isinstance(data, dict):
+    document, problems = yamldoc.parse(text, shown)
+    if document is None:
+        raise KpiError(f"the source profile {shown} is not valid YAML", problems)
+    if not isinstance(document.data, dict):
         raise KpiError(f"{shown}: a profile is a mapping of keys (description, value_maps, …)")
-    data = _plain(data)
-    lines: dict[tuple, int] = {}
-    _positions(node, (), lines)
-    problems = _schema_problems(data, shown, lines)
+    problems += _schema_problems(document, shown)
     if problems:
         raise KpiError(f"the source profile {shown} is not valid", problems)
-    return data
-
-
-def _plain(value: Any) -> Any:
-    """YAML/TOML values as JSON ones: dates as ISO text, keys as text."""
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    if isinstance(value, date):
-        return value.isoformat()
-    return value
-
-
-def _positions(node: yaml.Node | None, path: tuple, lines: dict[tuple, int]) -> None:
-    if isinstance(node, yaml.MappingNode):
-        for key, value in node.value:
-            here = path + (key.value,)
-            lines[here] = key.start_mark.line + 1
-            _positions(value, here, lines)
-    elif isinstance(node, yaml.SequenceNode):
-        for index, item in enumerate(node.value):
-            lines[path + (index,)] = item.start_mark.line + 1
-            _positions(item, path + (index,), lines)
+    return yamldoc.plain(document.data)
 
 
 @lru_cache(maxsize=1)
@@ -210,27 +180,11 @@ def profile_schema() -> dict:
     return json.loads((bundled_root() / "profiles" / SCHEMA_FILE).read_text(encoding="utf-8"))
 
 
-def _schema_problems(data: dict, shown: str, lines: Mapping[tuple, int], partial: bool = False) -> list[Issue]:
+def _schema_problems(document: yamldoc.Document, shown: str, partial: bool = False) -> list[Issue]:
     schema = dict(profile_schema())
     if partial:  # kpi.toml's overrides need no description of their own
         schema["required"] = []
-    validator = jsonschema.Draft202012Validator(schema)
-    issues = []
-    for error in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path))):
-        path = tuple(error.absolute_path)
-        key = ".".join(str(p) for p in path) or "(top level)"
-        line = next((lines[path[:n]] for n in range(len(path), 0, -1) if path[:n] in lines), None)
-        if error.validator == "additionalProperties":
-            allowed = error.schema.get("properties", {})
-            extra = [k for k in error.instance if k not in allowed]
-            line = lines.get(path + (extra[0],), line) if extra else line
-            message = f"`{key}`: {', '.join(map(repr, extra))} is not a key here: the keys are {', '.join(sorted(allowed))}"
-        elif error.validator == "oneOf":
-            message = f"`{key}`: must be exactly one of the forms the profile format allows (see docs/sources.md)"
-        else:
-            message = f"`{key}`: {error.message}"
-        issues.append(Issue("profile", message, shown, line))
-    return issues
+    return yamldoc.schema_issues(document, schema, shown, "profiles/profile.schema.json")
 
 
 def merge(base: dict, override: dict, path: tuple = ()) -> dict:
