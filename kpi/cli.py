@@ -388,15 +388,11 @@ def sources(project: Optional[Path] = ProjectOption) -> None:
 
       kpi sources
     """
-    from kpi import profiles
+    from kpi import profiles, render_text
 
     proj = open_project(project)
     chosen = [profiles.load_profile(proj, name) for name in profiles.available(proj)]
-    default = proj.config.source or profiles.DEFAULT_SOURCE
-    for profile in chosen:
-        typer.echo(f"{profile.name}{' (default)' if profile.name == default else ''}: {profile.description}")
-        for line in profile.summary():
-            typer.echo(f"  {line}")
+    _write(render_text.sources_text(chosen, proj.config.source or profiles.DEFAULT_SOURCE))
 
 
 @command()
@@ -413,15 +409,14 @@ def coverage(
 
       kpi coverage --source ssd-mosaic --data extracts/
     """
-    from kpi import pipeline
+    from kpi import pipeline, render_text
 
     proj = open_project(project)
     definitions = pipeline.load_definitions(proj)
     profile, rows, warnings = pipeline.coverage(proj, definitions, data or proj.config.data, source)
     for warning in warnings:
         typer.echo(f"warning: {warning}", err=True)
-    for row in rows:
-        typer.echo(f"{row.indicator_id:<9} {'yes' if row.computable else 'no ':<4}{row.reason}")
+    _write(render_text.coverage_text(rows, _screen()))
     computable = sum(r.computable for r in rows)
     typer.echo(f"{computable} of {len(rows)} indicator(s) computable from source {profile.name}", err=True)
 

@@ -204,6 +204,23 @@ def rows_text(columns: tuple[str, ...], rows: tuple[tuple, ...], fmt: str, scree
     return to_text(screen, table, f"{len(rows)} row(s)")
 
 
+def sources_text(profiles: Iterable, default: str) -> str:
+    """`kpi sources`: each source profile, with what it maps, a line each."""
+    lines = []
+    for profile in profiles:
+        lines.append(f"{profile.name}{' (default)' if profile.name == default else ''}: {profile.description}")
+        lines.extend(f"  {line}" for line in profile.summary())
+    return "".join(line + "\n" for line in lines)
+
+
+def coverage_text(rows: Iterable, screen: Screen) -> str:
+    """`kpi coverage`: per indicator, computable or not from the source, and why."""
+    table = new_table("id", "computable", "why", wrapping=("why",))
+    for row in rows:
+        add_row(table, row.indicator_id, "yes" if row.computable else "no", row.reason)
+    return to_text(screen, table)
+
+
 def explain_text(plan: IndicatorPlan) -> str:
     """`kpi explain`: an indicator's settings, the tables it reads, each month's window, and its SQL."""
     i = plan.indicator
