@@ -25,7 +25,13 @@ app = typer.Typer(
 )
 
 ProjectOption = typer.Option(None, "--project", help="Folder holding indicators/, queries/ and kpi.toml (default: the current folder if it has indicators/, else the bundled definitions).")
-DataOption = typer.Option(None, "--data", help="Folder of extracts (<table>.csv, .parquet, .xlsx) or a DuckDB file. Default: kpi.toml's `data`, else the demo council.")
+def _data_location(value: str):
+    from kpi.database_source import data_location
+
+    return data_location(value)
+
+
+DataOption = typer.Option(None, "--data", parser=_data_location, help="Folder of extracts (<table>.csv, .parquet, .xlsx), a DuckDB file, or a database URL (postgresql://user@host/db?schema=ssd_development, mssql://...; docs/database.md). Default: kpi.toml's `data`, else the demo council.")
 SourceOption = typer.Option(None, "--source", help="The source profile the files are read with, e.g. ssd-systemc (default: kpi.toml's `source`, else ssd; `kpi sources` lists them).")
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import tomllib
 import codecs
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Mapping
@@ -27,7 +28,7 @@ class Config:
     fy_start_month: int = 4
     closure_days: tuple[date, ...] = ()
     suppress_below: int | None = None
-    data: Path | None = None
+    data: Path | str | None = None  # a folder or file, or a database URL (text)
     query_time_limit: float = 600.0  # seconds one indicator query may run before it is stopped
     source: str | None = None  # the source profile the extracts are read with (profiles/*.yaml)
     profile: dict | None = field(default=None, hash=False, compare=False)  # [profile]: overrides of it
@@ -40,6 +41,8 @@ class Config:
     sql_dialect: str = "duckdb"  # the dialect the project's indicator SQL is written in (duckdb | tsql)
 
 
+_DATABASE_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")  # as database_source.is_database_url
+
 # key → (expected Python type(s), what to write)
 _KEYS: dict[str, tuple[tuple[type, ...], str]] = {
     "authority_name": ((str,), "a text, e.g. \"Northtown\""),
@@ -48,7 +51,7 @@ _KEYS: dict[str, tuple[tuple[type, ...], str]] = {
     "fy_start_month": ((int,), "a month number from 1 to 12 (4 = April)"),
     "closure_days": ((list,), "a list of dates, e.g. [2017-12-27, 2017-12-28]"),
     "suppress_below": ((int,), "a whole number, e.g. 5"),
-    "data": ((str,), "a folder, e.g. \"extracts/\""),
+    "data": ((str,), "a folder, e.g. \"extracts/\", or a database URL, e.g. \"postgresql://kpi@reporting/ssd?schema=ssd_development\""),
     "query_time_limit": ((int, float), "a number of seconds, e.g. 600"),
     "source": ((str,), "a source profile's name, e.g. \"ssd-systemc\" (`kpi sources` lists them)"),
     "profile": ((dict,), "a table of overrides of the source profile, e.g. [profile.value_maps.ssd_legal_status.lega_legal_status]"),
@@ -170,7 +173,7 @@ def read_config(path: Path) -> Config:
         raise KpiError("\n".join(problems))
     if "closure_days" in values:
         values["closure_days"] = tuple(closure)
-    if "data" in values:
+    if "data" in values and not _DATABASE_URL.match(str(values["data"])):  # a database URL stays as written
         values["data"] = (path.parent / str(values["data"])).resolve()
     return Config(**values)
 
