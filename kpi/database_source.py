@@ -174,7 +174,9 @@ def _fetch(url: DatabaseUrl, sql: str, stream: bool = False):
         if stream:
             return cx.read_sql(url.connect, sql, return_type="arrow_stream", batch_size=BATCH_ROWS)
         return cx.read_sql(url.connect, sql, return_type="arrow")
-    except Exception as error:  # the reader raises RuntimeError, PanicException and others
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as error:  # RuntimeError, and pyo3's PanicException (a BaseException) for a type it cannot read
         raise KpiError(_failure(url, error)) from None
 
 
