@@ -65,8 +65,13 @@ def mask(text: str, url: DatabaseUrl | None) -> str:
 
 
 def masked_url(text: str) -> str:
-    """A URL as it may be shown: the password, if any, as *** (the URL need not parse)."""
-    return re.sub(r"^([A-Za-z][A-Za-z0-9+.-]*://[^:/@?#]*):[^@/]*@", r"\1:***@", text)
+    """A URL as it may be shown: the password, if any, as *** (the URL need not parse: everything
+    between the user's colon and the last `@` is masked, and a `password=` parameter)."""
+    scheme, separator, rest = text.partition("://")
+    at = rest.rfind("@")
+    if separator and at >= 0 and ":" in rest[:at]:
+        rest = rest[:at].split(":", 1)[0] + ":***" + rest[at:]
+    return scheme + separator + re.sub(r"([?&]password=)[^&]*", r"\1***", rest)
 
 
 def parse_url(text: str) -> DatabaseUrl:
@@ -107,9 +112,9 @@ def parse_url(text: str) -> DatabaseUrl:
         raise KpiError(f"the database URL's `tables` parameter is {pattern!r}, which does not say where the table name goes: "
                        "write e.g. tables=%23%23{table} (for ##ssd_person)")
     connect = _assemble(parts.scheme, user, password, host, port, database, passed, driver)
-    shown_query = urlencode(passed + [(k, v) for k, v in own.items()], safe="{}/")
+    shown_query = urlencode([(k, v) for k, v in passed if k != "password"] + list(own.items()), safe="{}/")
     shown = urlunsplit((parts.scheme, _netloc(user, "***" if password else None, host, port), "/" + database, shown_query, ""))
-    return DatabaseUrl(driver, mask(shown, None), connect, host, port, own.get("schema") or None, pattern, password)
+    return DatabaseUrl(driver, shown, connect, host, port, own.get("schema") or None, pattern, password)
 
 
 def _int(text: str | None) -> int | None:

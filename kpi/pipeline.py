@@ -419,6 +419,10 @@ def check_data(definitions: Definitions, data: Path | None, extract_date: date |
     extract_date = extract_date or config.extract_date
     from kpi.quality import check_tables
 
+    if database_source.is_database_url(data):
+        raise KpiError(f"check-data reads files, not a database ({database_source.masked_url(str(data))}): "
+                       "`kpi compute --data` with the URL checks every value it reads")
+
     con = database.connect()
     profile_findings = []
     try:

@@ -15,6 +15,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from hypothesis import given, strategies as st
 
 from kpi import database_source, demo
 from kpi.extracts import table_definitions
@@ -248,3 +249,35 @@ def test_sql_server_urls_share_the_reader():
     windows = database_source.parse_url("mssql://reporting/ssd?trusted_connection=true&tables=%23%23{table}")
     assert windows.tables == "##{table}" and "trusted_connection=true" in windows.connect and windows.password is None
     assert database_source.mask("login failed for se:cret", url) == "login failed for ***"
+
+
+def test_check_data_refuses_a_database_url_without_showing_the_password(kpi_module):
+    result = kpi_module("check-data", "--data", f"postgresql://kpi:{PASSWORD}@127.0.0.1:1/ssd")
+    assert result.exit_code == 2 and "check-data reads files" in result.stderr and "kpi:***@" in result.stderr
+    assert PASSWORD not in result.stderr
+
+
+@given(st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=1, max_size=30))
+def test_any_password_is_masked_in_the_url_shown(password):
+    from urllib.parse import quote
+
+    for scheme in ("postgresql", "mssql"):
+        url = database_source.parse_url(f"{scheme}://u:{quote(password, safe='')}@h:5432/d")
+        assert url.password == password
+        assert url.shown == f"{scheme}://u:***@h:5432/d"
+        assert database_source.mask(password, url) == "***"
+
+
+@pytest.mark.parametrize("url, shown", [
+    ("postgresql://kpi:p@ss/w:rd@host/db", "postgresql://kpi:***@host/db"),
+    ("postgresql://kpi@host/db?sslmode=require&password=p4ss", "postgresql://kpi@host/db?sslmode=require&password=***"),
+    ("mssql://host:nope/db", "mssql://host:nope/db"),
+])
+def test_a_url_that_may_not_parse_is_shown_without_its_password(url, shown):
+    assert database_source.masked_url(url) == shown
+
+
+def test_a_password_given_as_a_parameter_is_not_shown():
+    url = database_source.parse_url("postgresql://kpi@host:5432/db?password=p4ss&sslmode=require")
+    assert "p4ss" not in url.shown and url.shown.startswith("postgresql://kpi:***@host:5432/db?sslmode=require")
+    assert url.password == "p4ss"
