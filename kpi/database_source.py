@@ -9,6 +9,7 @@ A password never leaves this module unmasked: every message, record and output s
 
 from __future__ import annotations
 
+import getpass
 import os
 import re
 import socket
@@ -98,7 +99,7 @@ def parse_url(text: str) -> DatabaseUrl:
     if driver == "postgresql":
         host = host or given_host or os.environ.get("PGHOST") or "localhost"
         port = port or _int(dict(passed).get("port")) or _int(os.environ.get("PGPORT")) or DEFAULT_PORTS[driver]
-        user = user or dict(passed).get("user") or os.environ.get("PGUSER")
+        user = user or dict(passed).get("user") or os.environ.get("PGUSER") or getpass.getuser()  # as libpq
         database = database or dict(passed).get("dbname") or os.environ.get("PGDATABASE") or user or ""
         if password is None and "password" not in dict(passed):
             password = os.environ.get("PGPASSWORD") or _pgpass(host, port, database, user)
@@ -111,8 +112,9 @@ def parse_url(text: str) -> DatabaseUrl:
     if "{table}" not in pattern:
         raise KpiError(f"the database URL's `tables` parameter is {pattern!r}, which does not say where the table name goes: "
                        "write e.g. tables=%23%23{table} (for ##ssd_person)")
-    connect = _assemble(parts.scheme, user, password, host, port, database, passed, driver)
-    shown_query = urlencode([(k, v) for k, v in passed if k != "password"] + list(own.items()), safe="{}/")
+    connect = _assemble(driver, user, password, host, port, database, passed)
+    moved = ("host", "port", "user", "password", "dbname") if driver == "postgresql" else ("password",)  # into the netloc
+    shown_query = urlencode([(k, v) for k, v in passed if k not in moved] + list(own.items()), safe="{}/")
     shown = urlunsplit((parts.scheme, _netloc(user, "***" if password else None, host, port), "/" + database, shown_query, ""))
     return DatabaseUrl(driver, shown, connect, host, port, own.get("schema") or None, pattern, password)
 
@@ -125,14 +127,16 @@ def _netloc(user: str | None, password: str | None, host: str | None, port: int 
     credentials = ""
     if user:
         credentials = url_quote(user, safe="") + (f":{password if password == '***' else url_quote(password, safe='')}" if password else "") + "@"
-    host_text = url_quote(host or "", safe="") if host and host.startswith("/") else (host or "")
+    host_text = url_quote(host or "", safe="") if host and host.startswith("/") else (f"[{host}]" if host and ":" in host else host or "")
     return credentials + host_text + (f":{port}" if port else "")
 
 
-def _assemble(scheme: str, user, password, host, port, database, passed, driver) -> str:
-    scheme = "postgresql" if driver == "postgresql" else "mssql"
-    passed = [(k, v) for k, v in passed if k not in ("host", "port", "user", "password", "dbname")] if driver == "postgresql" else passed
-    return urlunsplit((scheme, _netloc(user, password, host, port), "/" + url_quote(database), urlencode(passed), ""))
+def _assemble(driver: str, user: str | None, password: str | None, host: str | None, port: int | None,
+              database: str, passed: list[tuple[str, str]]) -> str:
+    """The URL the driver is given (PostgreSQL's host, port, user and password moved into its netloc)."""
+    if driver == "postgresql":
+        passed = [(k, v) for k, v in passed if k not in ("host", "port", "user", "password", "dbname")]
+    return urlunsplit((driver, _netloc(user, password, host, port), "/" + url_quote(database), urlencode(passed), ""))
 
 
 def _pgpass(host: str, port: int, database: str, user: str | None) -> str | None:
