@@ -281,3 +281,14 @@ def test_a_password_given_as_a_parameter_is_not_shown():
     url = database_source.parse_url("postgresql://kpi@host:5432/db?password=p4ss&sslmode=require")
     assert "p4ss" not in url.shown and url.shown.startswith("postgresql://kpi:***@host:5432/db?sslmode=require")
     assert url.password == "p4ss"
+
+
+def test_a_timestamp_keeps_its_time_and_a_date_is_a_date(database):
+    """The reader's Arrow types as DuckDB takes them (connectorx 0.4.4 read a timestamp as a date)."""
+    import duckdb
+
+    url = database_source.parse_url(database)
+    stream = database_source._fetch(url, "SELECT timestamp '2017-09-30 14:05' AS t, date '2017-09-30' AS d, 7::bigint AS n", stream=True)
+    con = duckdb.connect()
+    con.register("s", stream)
+    assert con.execute("SELECT CAST(t AS VARCHAR), CAST(d AS VARCHAR), n FROM s").fetchall() == [("2017-09-30 14:05:00", "2017-09-30", 7)]
