@@ -288,20 +288,14 @@ def load_tables(
         sql = (f"SELECT {', '.join(_identifier(c, url.driver) for c in columns)} FROM "
                + (_identifier(stored_name, url.driver) if url.tables.startswith("#") else f"{_identifier(schema, url.driver)}.{_identifier(stored_name, url.driver)}")
                + (f" ORDER BY {', '.join(_identifier(c, url.driver) for c in order)}" if order else ""))
-        stream = _fetch(url, sql, stream=True)
-        try:
-            # DuckDB scans the reader batch by batch: the rows never become Python objects
-            con.register("_kpi_db_stream", stream)
-            con.execute(f"CREATE OR REPLACE TABLE {quote(source.relation)} AS SELECT * FROM _kpi_db_stream")
-        except Exception as error:
-            raise KpiError(_failure(url, error)) from None
-        finally:
-            con.unregister("_kpi_db_stream")
+        # DuckDB scans the reader batch by batch as it stages the rows: they never become Python objects,
+        # nor a table of their own before the staged one
+        con.register(source.relation, _fetch(url, sql, stream=True))
         try:
             problems = load_table(con, table, source, adapt=profiles.adapter(profile, report),
                                   two_digit_year_pivot=config.two_digit_year_pivot)
         finally:
-            con.execute(f"DROP TABLE IF EXISTS {quote(source.relation)}")
+            con.unregister(source.relation)
         issues.extend(problems)
         rows = 0 if problems else con.execute(f"SELECT count(*) FROM {quote(name)}").fetchall()[0][0]
         if not problems:
