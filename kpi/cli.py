@@ -25,7 +25,13 @@ app = typer.Typer(
 )
 
 ProjectOption = typer.Option(None, "--project", help="Folder holding indicators/, queries/ and kpi.toml (default: the current folder if it has indicators/, else the bundled definitions).")
-DataOption = typer.Option(None, "--data", help="Folder of extracts (<table>.csv, .parquet, .xlsx) or a DuckDB file. Default: kpi.toml's `data`, else the demo council.")
+def _data_location(value: str):
+    from kpi.database_source import data_location
+
+    return data_location(value)
+
+
+DataOption = typer.Option(None, "--data", parser=_data_location, help="Folder of extracts (<table>.csv, .parquet, .xlsx), a DuckDB file, or a database URL (postgresql://user@host/db?schema=ssd_development, mssql://...; docs/database.md). Default: kpi.toml's `data`, else the demo council.")
 SourceOption = typer.Option(None, "--source", help="The source profile the files are read with, e.g. ssd-systemc (default: kpi.toml's `source`, else ssd; `kpi sources` lists them).")
 
 
@@ -194,7 +200,7 @@ def _choose_format(fmt: str | None, output: Path | None) -> str:
 def validate(
     paths: Optional[list[Path]] = typer.Argument(None, help="Indicator files or folders (default: all of indicators/)."),
     output_format: str = typer.Option("text", "--output-format", help="text | json | github (GitHub Actions annotations)."),
-    data: Optional[Path] = typer.Option(None, "--data", help="Also run the indicators on these extracts and flag a percentage above 100 in any month (needs --period)."),
+    data: Optional[Path] = typer.Option(None, "--data", parser=_data_location, help="Also run the indicators on these extracts (a folder, file or database URL) and flag a percentage above 100 in any month (needs --period)."),
     period: Optional[str] = typer.Option(None, "--period", help="With --data: the reporting month whose scorecard months are checked."),
     source: Optional[str] = SourceOption,
     project: Optional[Path] = ProjectOption,
@@ -397,7 +403,7 @@ def sources(project: Optional[Path] = ProjectOption) -> None:
 
 @command()
 def coverage(
-    data: Optional[Path] = typer.Option(None, "--data", help="Folder of extracts to check (default: kpi.toml's `data`, else the profile alone)."),
+    data: Optional[Path] = typer.Option(None, "--data", parser=_data_location, help="Folder of extracts, or a database URL, to check (default: kpi.toml's `data`, else the profile alone)."),
     source: Optional[str] = SourceOption,
     project: Optional[Path] = ProjectOption,
 ) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import tomllib
 import codecs
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Mapping
@@ -29,7 +30,7 @@ class Config:
     suppress_below: int | None = None
     disclosure_policy: str = "safe"  # trend and status next to a withheld value: safe | seed (docs/rules.md)
     round_to: int | None = None  # published counts rounded to the nearest multiple of this
-    data: Path | None = None
+    data: Path | str | None = None  # a folder or file, or a database URL (text)
     query_time_limit: float = 600.0  # seconds one indicator query may run before it is stopped
     source: str | None = None  # the source profile the extracts are read with (profiles/*.yaml)
     profile: dict | None = field(default=None, hash=False, compare=False)  # [profile]: overrides of it
@@ -42,6 +43,8 @@ class Config:
     sql_dialect: str = "duckdb"  # the dialect the project's indicator SQL is written in (duckdb | tsql)
 
 
+_DATABASE_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")  # as database_source.is_database_url
+
 # key → (expected Python type(s), what to write)
 _KEYS: dict[str, tuple[tuple[type, ...], str]] = {
     "authority_name": ((str,), "a text, e.g. \"Northtown\""),
@@ -52,7 +55,7 @@ _KEYS: dict[str, tuple[tuple[type, ...], str]] = {
     "suppress_below": ((int,), "a whole number, e.g. 5"),
     "disclosure_policy": ((str,), "\"safe\" or \"seed\""),
     "round_to": ((int,), "a whole number above 0, e.g. 5"),
-    "data": ((str,), "a folder, e.g. \"extracts/\""),
+    "data": ((str,), "a folder, e.g. \"extracts/\", or a database URL, e.g. \"postgresql://kpi@reporting/ssd?schema=ssd_development\""),
     "query_time_limit": ((int, float), "a number of seconds, e.g. 600"),
     "source": ((str,), "a source profile's name, e.g. \"ssd-systemc\" (`kpi sources` lists them)"),
     "profile": ((dict,), "a table of overrides of the source profile, e.g. [profile.value_maps.ssd_legal_status.lega_legal_status]"),
@@ -178,7 +181,7 @@ def read_config(path: Path) -> Config:
         raise KpiError("\n".join(problems))
     if "closure_days" in values:
         values["closure_days"] = tuple(closure)
-    if "data" in values:
+    if "data" in values and not _DATABASE_URL.match(str(values["data"])):  # a database URL stays as written
         values["data"] = (path.parent / str(values["data"])).resolve()
     return Config(**values)
 

@@ -259,14 +259,20 @@ def _typed(column: str, kind: str, stored: str) -> str | None:
 
 @dataclass(frozen=True)
 class Source:
-    """Where one table's rows come from: a file, or a table in a DuckDB database file."""
+    """Where one table's rows come from: a file, a table in a DuckDB database file, or a table of a
+    council's database (kind `database`: read by database_source.py into the DuckDB table `relation`
+    first, its rows numbered in the order of its key; `shown_as` names it, the password masked)."""
 
     table: str
     path: Path
-    kind: str  # csv | parquet | xlsx | duckdb
+    kind: str  # csv | parquet | xlsx | duckdb | database
+    shown_as: str | None = None
+    relation: str | None = None
 
     @property
     def shown(self) -> str:
+        if self.shown_as is not None:
+            return self.shown_as
         base = display_path(self.path)
         return f"{base} (table {self.table})" if self.kind == "duckdb" else base
 
@@ -450,6 +456,8 @@ def _stage_raw(con: duckdb.DuckDBPyConnection, raw: str, source: Source, readabl
         frame = frame.select(pl.all().cast(pl.String))
         con.register("_kpi_excel", frame.to_arrow())
         relation = "_kpi_excel"
+    elif source.kind == "database":
+        relation = quote(source.relation)
     else:
         alias = "_kpi_source"
         attached = {row[0] for row in con.execute("SELECT database_name FROM duckdb_databases()").fetchall()}

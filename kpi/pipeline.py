@@ -15,7 +15,7 @@ from typing import Callable, Iterable, Mapping
 
 import duckdb
 
-from kpi import __version__, database, profiles
+from kpi import __version__, database, database_source, profiles
 from kpi.assess import Scorecard, assess
 from kpi.config import Config, Project
 from kpi.definitions import Definitions, Indicator
@@ -79,6 +79,9 @@ def open_database(
         _load_demo(con, definitions.tables, scale)
         if reads is not None:
             reads.extend(_demo_reads(con, sorted(needed), scale))
+    elif database_source.is_database_url(data):
+        _load_database(con, definitions.tables, plan, str(data), needed, progress, profile or profiles.CANONICAL,
+                       report or profiles.LoadReport(), reads, config or Config())
     else:
         _load_files(con, definitions.tables, plan, data, needed, progress, profile or profiles.CANONICAL,
                     report or profiles.LoadReport(), reads, config or Config())
@@ -149,6 +152,36 @@ def _load_files(
     if issues:
         raise KpiError(f"the extracts in {display_path(data)} cannot be used as they are", issues)
     profiles.fill_lookups(con, profile, report, set(chosen))
+
+
+def _load_database(
+    con: duckdb.DuckDBPyConnection, tables: Mapping[str, Table], plan: Plan, url: str, needed: set[str],
+    progress: Callable[[str], None] | None, profile: profiles.Profile, report: profiles.LoadReport,
+    reads: list[DataRead] | None, config: Config,
+) -> None:
+    """The needed tables read from a council's database (database_source.py), as _load_files does files."""
+    needed = needed | profile.lookup_tables(needed)
+
+    def absent_ok(name: str) -> bool:
+        optional = tables[name].extension or name in profile.no_source_tables
+        if optional:
+            report.absent_tables.add(name)
+        return optional or name in REFERENCE_TABLES
+
+    loaded, found, issues = database_source.load_tables(
+        con, tables, needed, url, profile, report, progress, config, absent_ok, lambda name: ", ".join(plan.needing(name)))
+    if reads is not None:
+        reads.extend(found)
+    if issues:
+        raise KpiError(f"the tables in {database_source.masked_url(url)} cannot be used as they are", issues)
+    profiles.fill_lookups(con, profile, report, set(loaded))
+
+
+def _shown_data(data: Path | str | None) -> str | None:
+    """--data as recorded: a database URL with its password masked, a folder or file resolved."""
+    if data is None:
+        return None
+    return database_source.parse_url(str(data)).shown if database_source.is_database_url(data) else str(Path(data).resolve())
 
 
 def _load_reference_targets(con: duckdb.DuckDBPyConnection, tables: Mapping[str, Table], sources: Mapping, needed: set[str], config: Config) -> None:
@@ -283,7 +316,7 @@ def record_provenance(
         git_commit=commit,
         git_dirty=dirty,
         source="demo" if data is None else (profile.name if profile is not None else profiles.DEFAULT_SOURCE),
-        data=None if data is None else str(Path(data).resolve()),
+        data=_shown_data(data),
         extract_date=extract_date,
         generated_at=now(),
         period=format_period(period),
@@ -407,6 +440,10 @@ def check_data(definitions: Definitions, data: Path | None, extract_date: date |
     config = project.config if project is not None else Config()
     extract_date = extract_date or config.extract_date
     from kpi.quality import check_tables
+
+    if database_source.is_database_url(data):
+        raise KpiError(f"check-data reads files, not a database ({database_source.masked_url(str(data))}): "
+                       "`kpi compute --data` with the URL checks every value it reads")
 
     con = database.connect()
     profile_findings = []
