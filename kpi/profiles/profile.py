@@ -65,6 +65,9 @@ class Profile:
     no_source: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     no_source_tables: tuple[str, ...] = ()
     expected_codes: Mapping[str, Mapping[str, tuple[str, ...]]] = field(default_factory=dict)
+    reader: str | None = None  # a statutory return, read by kpi/returns' reader instead of as tables
+    approximations: Mapping[str, str] = field(default_factory=dict)  # indicator id → how it is approximate
+    refused: Mapping[str, str] = field(default_factory=dict)  # indicator id → what the source never holds that it counts
 
     def lookup_tables(self, tables: Iterable[str]) -> set[str]:
         """The tables the lookups of `tables` read (they must be loaded too)."""
@@ -72,7 +75,7 @@ class Profile:
 
     def summary(self) -> list[str]:
         """What the profile maps, a line each (for `kpi sources`)."""
-        lines = []
+        lines = [f"read by the {self.reader} reader (docs/returns.md)"] if self.reader else []
         if self.null_markers or self.null_dates:
             empty = [repr(m) for m in self.null_markers] + [d.isoformat() for d in self.null_dates]
             lines.append(f"read as empty: {', '.join(empty)}")
@@ -118,6 +121,7 @@ def available(project: Project) -> dict[str, Path]:
     for folder in reversed(profile_dirs(project)):
         for path in sorted(folder.glob(f"*{PROFILE_SUFFIX}")):
             found[path.stem] = path
+    found.update(_return_sources())
     return {name: path for name, path in sorted(found.items()) if not name.startswith("_")}
 
 
@@ -126,6 +130,8 @@ def load_profile(project: Project, name: str | None = None) -> Profile:
     (the overrides of the profile kpi.toml's `source` names, or of any when it names none)."""
     name = name or project.config.source or DEFAULT_SOURCE
     choices = available(project)
+    if name in _return_sources():
+        return return_profile(name, table_definitions(project.schemas_dir))
     if name not in choices:
         raise KpiError(f"there is no source profile {name!r}: choose one of {', '.join(choices)} (`kpi sources` lists them)")
     merged, files = _resolve(project, name, ())
@@ -141,6 +147,22 @@ def load_profile(project: Project, name: str | None = None) -> Profile:
     if problems:
         raise KpiError(f"the source profile {name} names what the extract tables do not have", problems)
     return profile
+
+
+def _return_sources() -> dict[str, Path]:
+    from kpi import returns
+
+    return {name: Path(returns.RETURNS[name].__file__) for name in returns.names()}
+
+
+def return_profile(name: str, tables: Mapping) -> Profile:
+    """The profile of a statutory return: read by its reader; what it cannot give has no source."""
+    from kpi import returns
+
+    module = returns.RETURNS[name]
+    columns, missing = returns.no_source(name, tables)
+    return Profile(name, module.DESCRIPTION, (), no_source=columns, no_source_tables=missing, reader=name,
+                   approximations=dict(returns.approximations(name)), refused=dict(getattr(module, "REFUSED", {})))
 
 
 def _resolve(project: Project, name: str, chain: tuple[str, ...]) -> tuple[dict, tuple[str, ...]]:

@@ -1,0 +1,79 @@
+"""The statutory returns as sources (`--source ssda903`): each return's reader turns its files into rows
+of the canonical tables, which `stage` writes as typed Parquet files for the ordinary typed loading. What
+a return cannot give is absent, so the indicators needing it are refused. One module per return.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import ModuleType
+from typing import Mapping
+
+import polars as pl
+
+from kpi.extracts import FILE_SUFFIXES, Table
+from kpi.returns import ssda903
+
+RETURNS: dict[str, ModuleType] = {ssda903.NAME: ssda903}
+
+_POLARS = {"text": pl.String, "date": pl.Date, "timestamp": pl.Datetime("us"), "boolean": pl.Boolean,
+           "double": pl.Float64, "integer": pl.Int64}
+
+
+def names() -> list[str]:
+    """The returns kpi reads, by source name."""
+    return sorted(RETURNS)
+
+
+def no_source(name: str, tables: Mapping[str, Table]) -> tuple[dict[str, tuple[str, ...]], tuple[str, ...]]:
+    """(per table the columns the return cannot give, the tables it cannot give or may lack)."""
+    gives = RETURNS[name].GIVES
+    columns = {t: tuple(c.name for c in tables[t].columns if c.name not in given) for t, given in gives.items() if t in tables}
+    missing = tuple(sorted(t for t in tables if t not in gives and t != "ref_benchmarks"))  # ref_population: beside the files
+    return {t: c for t, c in columns.items() if c}, missing + tuple(getattr(RETURNS[name], "MAY_BE_ABSENT", ()))
+
+
+def approximations(name: str) -> Mapping[str, str]:
+    """The indicators the return gives only approximately, with the approximation in words."""
+    return getattr(RETURNS[name], "APPROXIMATIONS", {})
+
+
+def frames(name: str, path: Path, tables: Mapping[str, Table]) -> dict[str, pl.DataFrame]:
+    """The return's files in `path` as canonical tables (only the columns it gives), typed as
+    schemas/extracts.yaml says. Raises KpiError naming every problem in the files."""
+    rows = RETURNS[name].read(Path(path))
+    found = {}
+    for table, given in RETURNS[name].GIVES.items():
+        if table not in rows or table not in tables:
+            continue
+        schema = {c: _POLARS[tables[table].column(c).type] for c in given}
+        data = rows[table]
+        found[table] = pl.DataFrame([{c: r.get(c) for c in schema} for r in data], schema=schema, orient="row") \
+            if data else pl.DataFrame(schema=schema)
+    return found
+
+
+def stage(name: str, path: Path, tables: Mapping[str, Table], folder: Path) -> None:
+    """Write the return's canonical tables into `folder` as Parquet, with any canonical table file given
+    beside the return (e.g. ref_population.csv), for the ordinary loading to read."""
+    for table, frame in frames(name, path, tables).items():
+        frame.write_parquet(folder / f"{table}.parquet")
+    for table in tables:
+        for suffix in FILE_SUFFIXES:
+            given = Path(path) / f"{table}{suffix}"
+            if given.is_file() and not (folder / f"{table}.parquet").exists():
+                (folder / given.name).symlink_to(given.resolve())
+
+
+def write_demo(name: str, tables: Mapping[str, pl.DataFrame], out: Path) -> list[Path]:
+    """The demo council written out as the return `name` (a folder per collection year), with its
+    ref_population.csv beside, as a council would give it; returns the files' folders."""
+    from kpi.atomic import write_atomically
+    from kpi.demo import EXTRACT_DATE, HISTORY_START
+    from kpi.returns.common import march_31_ending
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    folders = RETURNS[name].write(dict(tables), out, march_31_ending(HISTORY_START), march_31_ending(EXTRACT_DATE))
+    write_atomically(out / "ref_population.csv", lambda p: tables["ref_population"].write_csv(p))
+    return folders
