@@ -420,7 +420,7 @@ def coverage(
 @command()
 def demo(
     out: Path = typer.Option(..., "--out", help="Folder to write the extract files into."),
-    fmt: str = typer.Option("csv", "--format", help="csv | parquet, or a statutory return: ssda903 (docs/returns.md)"),
+    fmt: str = typer.Option("csv", "--format", help="csv | parquet, or a statutory return: ssda903 | cin-census (docs/returns.md)"),
     scale: int = typer.Option(1, "--scale", help="Multiply the population and every volume by N.", min=1),
 ) -> None:
     """Write the demo council's extracts: exactly the files a council provides (or its statutory return).

@@ -121,8 +121,8 @@ def available(project: Project) -> dict[str, Path]:
     for folder in reversed(profile_dirs(project)):
         for path in sorted(folder.glob(f"*{PROFILE_SUFFIX}")):
             found[path.stem] = path
-    found.update(_return_sources())
-    return {name: path for name, path in sorted(found.items()) if not name.startswith("_")}
+    profiles = {name: path for name, path in sorted(found.items()) if not name.startswith("_")}
+    return profiles | _return_sources()  # the profiles, then the statutory returns
 
 
 def load_profile(project: Project, name: str | None = None) -> Profile:

@@ -12,9 +12,9 @@ from typing import Mapping
 import polars as pl
 
 from kpi.extracts import FILE_SUFFIXES, Table
-from kpi.returns import ssda903
+from kpi.returns import cin_census, ssda903
 
-RETURNS: dict[str, ModuleType] = {ssda903.NAME: ssda903}
+RETURNS: dict[str, ModuleType] = {m.NAME: m for m in (ssda903, cin_census)}
 
 _POLARS = {"text": pl.String, "date": pl.Date, "timestamp": pl.Datetime("us"), "boolean": pl.Boolean,
            "double": pl.Float64, "integer": pl.Int64}
@@ -48,7 +48,7 @@ def frames(name: str, path: Path, tables: Mapping[str, Table]) -> dict[str, pl.D
             continue
         schema = {c: _POLARS[tables[table].column(c).type] for c in given}
         data = rows[table]
-        found[table] = pl.DataFrame([{c: r.get(c) for c in schema} for r in data], schema=schema, orient="row") \
+        found[table] = pl.DataFrame([{c: r.get(c) for c in schema} for r in data], schema=schema, orient="row", strict=False) \
             if data else pl.DataFrame(schema=schema)
     return found
 
