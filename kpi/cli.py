@@ -420,7 +420,7 @@ def coverage(
 @command()
 def demo(
     out: Path = typer.Option(..., "--out", help="Folder to write the extract files into."),
-    fmt: str = typer.Option("csv", "--format", help="csv | parquet, or a statutory return: ssda903 | cin-census (docs/returns.md)"),
+    fmt: str = typer.Option("csv", "--format", help="csv | parquet, or a statutory return: ssda903 | cin-census | annex-a (docs/returns.md)"),
     scale: int = typer.Option(1, "--scale", help="Multiply the population and every volume by N.", min=1),
 ) -> None:
     """Write the demo council's extracts: exactly the files a council provides (or its statutory return).
@@ -439,8 +439,8 @@ def demo(
 
     tables = demo_council.generate(scale=scale)  # a KpiError when numpy, the `demo` extra, is missing
     if fmt in returns.names():
-        folders = returns.write_demo(fmt, tables, out)
-        typer.echo(f"wrote the {fmt} return, {len(folders)} collection years, to {out}", err=True)
+        written = returns.write_demo(fmt, tables, out)
+        typer.echo(f"wrote the demo council as {fmt} ({', '.join(p.name for p in written)}) to {out}", err=True)
         return
     demo_council.write_extracts(tables, out, fmt)
     typer.echo(f"wrote {len(tables)} tables to {out}", err=True)

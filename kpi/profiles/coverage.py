@@ -109,7 +109,7 @@ def assumed_report(profile: Profile, tables: Mapping[str, Table]) -> LoadReport:
     report = LoadReport()
     for table, columns in profile.no_source.items():
         report.absent.setdefault(table, set()).update(columns)
-    report.absent_tables.update(profile.no_source_tables)
+    report.absent_tables.update(t for t in profile.no_source_tables if t not in profile.optional_tables)
     report.refused.update(profile.refused)
     report.approximations.update(profile.approximations)
     return report
@@ -129,6 +129,8 @@ class Coverage:
 def coverage(definitions: Definitions, plan: Plan, report: LoadReport) -> list[Coverage]:
     """Per indicator of the plan: computable, or not and why."""
     blocked = blocked_indicators(definitions, plan, report)
+    for indicator_id in blocked:  # an indicator not computed is not approximate either
+        report.approximations.pop(indicator_id, None)
     rows = []
     for indicator_plan in plan.indicators:
         indicator = indicator_plan.indicator

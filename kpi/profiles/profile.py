@@ -68,6 +68,7 @@ class Profile:
     reader: str | None = None  # a statutory return, read by kpi/returns' reader instead of as tables
     approximations: Mapping[str, str] = field(default_factory=dict)  # indicator id → how it is approximate
     refused: Mapping[str, str] = field(default_factory=dict)  # indicator id → what the source never holds that it counts
+    optional_tables: tuple[str, ...] = ()  # of no_source_tables, those the source's files may hold (e.g. a list of Annex A)
 
     def lookup_tables(self, tables: Iterable[str]) -> set[str]:
         """The tables the lookups of `tables` read (they must be loaded too)."""
@@ -161,7 +162,8 @@ def return_profile(name: str, tables: Mapping) -> Profile:
 
     module = returns.RETURNS[name]
     columns, missing = returns.no_source(name, tables)
-    return Profile(name, module.DESCRIPTION, (), no_source=columns, no_source_tables=missing, reader=name,
+    optional = tuple(getattr(module, "MAY_BE_ABSENT", ())) + tuple(t for t in tables if t.startswith("ref_"))
+    return Profile(name, module.DESCRIPTION, (), no_source=columns, no_source_tables=missing, reader=name, optional_tables=optional,
                    approximations=dict(returns.approximations(name)), refused=dict(getattr(module, "REFUSED", {})))
 
 

@@ -12,9 +12,9 @@ from typing import Mapping
 import polars as pl
 
 from kpi.extracts import FILE_SUFFIXES, Table
-from kpi.returns import cin_census, ssda903
+from kpi.returns import annex_a, cin_census, ssda903
 
-RETURNS: dict[str, ModuleType] = {m.NAME: m for m in (ssda903, cin_census)}
+RETURNS: dict[str, ModuleType] = {m.NAME: m for m in (ssda903, cin_census, annex_a)}
 
 _POLARS = {"text": pl.String, "date": pl.Date, "timestamp": pl.Datetime("us"), "boolean": pl.Boolean,
            "double": pl.Float64, "integer": pl.Int64}
@@ -30,7 +30,7 @@ def no_source(name: str, tables: Mapping[str, Table]) -> tuple[dict[str, tuple[s
     gives = RETURNS[name].GIVES
     columns = {t: tuple(c.name for c in tables[t].columns if c.name not in given) for t, given in gives.items() if t in tables}
     missing = tuple(sorted(t for t in tables if t not in gives and t != "ref_benchmarks"))  # ref_population: beside the files
-    return {t: c for t, c in columns.items() if c}, missing + tuple(getattr(RETURNS[name], "MAY_BE_ABSENT", ()))
+    return {t: c for t, c in columns.items() if c}, missing + tuple(t for t in getattr(RETURNS[name], "MAY_BE_ABSENT", ()) if t not in missing)
 
 
 def approximations(name: str) -> Mapping[str, str]:
@@ -66,14 +66,13 @@ def stage(name: str, path: Path, tables: Mapping[str, Table], folder: Path) -> N
 
 
 def write_demo(name: str, tables: Mapping[str, pl.DataFrame], out: Path) -> list[Path]:
-    """The demo council written out as the return `name` (a folder per collection year), with its
-    ref_population.csv beside, as a council would give it; returns the files' folders."""
+    """The demo council written out as the return `name` (the years or the date its module's
+    `write_demo` says), with its ref_population.csv beside, as a council would give it; returns the
+    files or folders of the return."""
     from kpi.atomic import write_atomically
-    from kpi.demo import EXTRACT_DATE, HISTORY_START
-    from kpi.returns.common import march_31_ending
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    folders = RETURNS[name].write(dict(tables), out, march_31_ending(HISTORY_START), march_31_ending(EXTRACT_DATE))
+    written = RETURNS[name].write_demo(dict(tables), out)
     write_atomically(out / "ref_population.csv", lambda p: tables["ref_population"].write_csv(p))
-    return folders
+    return written

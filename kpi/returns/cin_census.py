@@ -354,3 +354,11 @@ def write(tables: dict, out: Path, first_year_end: date, last_year_end: date) ->
         written.append(target)
         year_end = date(year_end.year + 1, 3, 31)
     return written
+
+
+def write_demo(tables: dict, out: Path) -> list[Path]:
+    """The demo council as the return: every collection year of its history (2014/15 to 2017/18)."""
+    from kpi.demo import EXTRACT_DATE, HISTORY_START
+    from kpi.returns.common import march_31_ending
+
+    return write(tables, out, march_31_ending(HISTORY_START), march_31_ending(EXTRACT_DATE))

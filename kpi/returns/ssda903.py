@@ -450,3 +450,11 @@ def _write_csv(path: Path, rows: list[dict], columns: tuple[str, ...]) -> None:
             out.writerow(columns)
             out.writerows([text(r.get(c)) for c in columns] for r in rows)
     write_atomically(path, write)
+
+
+def write_demo(tables: dict, out: Path) -> list[Path]:
+    """The demo council as the return: every collection year of its history (2014/15 to 2017/18)."""
+    from kpi.demo import EXTRACT_DATE, HISTORY_START
+    from kpi.returns.common import march_31_ending
+
+    return write(tables, out, march_31_ending(HISTORY_START), march_31_ending(EXTRACT_DATE))
