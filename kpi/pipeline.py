@@ -126,8 +126,17 @@ def _load_source(
     chosen = {p.indicator.id for p in plan.indicators}
     report.refused.update({i: r for i, r in profile.refused.items() if i in chosen})
     report.approximations.update({i: a for i, a in profile.approximations.items() if i in chosen})
+    first = len(reads) if reads is not None else 0
     with _readable(profile, data, tables) as folder:
         _load_files(con, tables, plan, folder, needed, progress, profile, report, reads, config)
+    if profile.reader is not None and reads is not None:
+        # the provenance names the return's own files (and their checksum), not the temporary tables
+        from kpi import returns
+
+        checksum = returns.files_sha256(Path(data))
+        reads[first:] = [replace(r, origin=f"{display_path(data)} (the {profile.reader} return)", sha256=checksum)
+                         if r.origin.endswith(".parquet") else  # made by the reader; else a file given beside it
+                         replace(r, origin=display_path(Path(data) / Path(r.origin).name)) for r in reads[first:]]
 
 
 @contextmanager

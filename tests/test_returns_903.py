@@ -173,3 +173,14 @@ def test_the_demo_council_written_as_the_return_gives_the_same_numbers(kpi, tmp_
 
 def _value(row: dict, month: str):
     return row["months"][month]
+
+
+def test_the_provenance_names_the_returns_own_files(kpi, tmp_path):
+    folder = _copy(tmp_path)
+    result = kpi("compute", "--period", "2017-09", "--data", folder, "--source", "ssda903", "--format", "json")
+    reads = {r["table"]: r for r in json.loads(result.stdout)["provenance"]["tables"]}
+    assert reads["ssd_cla_episodes"]["file"].endswith("903 (the ssda903 return)")
+    before = reads["ssd_cla_episodes"]["sha256"]
+    _replace(folder / "reviews.csv", "07/02/2017", "08/02/2017")
+    again = kpi("compute", "--period", "2017-09", "--data", folder, "--source", "ssda903", "--format", "json")
+    assert {r["table"]: r for r in json.loads(again.stdout)["provenance"]["tables"]}["ssd_cla_episodes"]["sha256"] != before

@@ -65,6 +65,18 @@ def stage(name: str, path: Path, tables: Mapping[str, Table], folder: Path) -> N
                 (folder / given.name).symlink_to(given.resolve())
 
 
+def files_sha256(path: Path) -> str:
+    """One checksum of every file of a return (a file, or a folder's files by their relative paths)."""
+    import hashlib
+
+    path = Path(path)
+    digest = hashlib.sha256()
+    for file in sorted(p for p in ([path] if path.is_file() else path.rglob("*")) if p.is_file()):
+        digest.update(str(file.relative_to(path) if file != path else file.name).encode() + b"\0")
+        digest.update(hashlib.sha256(file.read_bytes()).digest())
+    return digest.hexdigest()
+
+
 def write_demo(name: str, tables: Mapping[str, pl.DataFrame], out: Path) -> list[Path]:
     """The demo council written out as the return `name` (the years or the date its module's
     `write_demo` says), with its ref_population.csv beside, as a council would give it; returns the
