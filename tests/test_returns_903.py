@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 
 from kpi.extracts import table_definitions
-from kpi.issues import KpiError
 from kpi.returns import frames
 
 from tests.conftest import FIXTURES, REPO
@@ -184,3 +183,10 @@ def test_the_provenance_names_the_returns_own_files(kpi, tmp_path):
     _replace(folder / "reviews.csv", "07/02/2017", "08/02/2017")
     again = kpi("compute", "--period", "2017-09", "--data", folder, "--source", "ssda903", "--format", "json")
     assert {r["table"]: r for r in json.loads(again.stdout)["provenance"]["tables"]}["ssd_cla_episodes"]["sha256"] != before
+
+
+def test_the_tables_kpi_does_not_read_are_recognised_and_left_aside(tmp_path):
+    folder = _copy(tmp_path)
+    (folder / "DoLo.csv").write_text("CHILD,DOB,DOLO_START,DOLO_END\nC3,01/01/2002,01/05/2017,\n", encoding="utf-8")
+    (folder / "uasc.csv").write_text("CHILD,SEX,DOB,DUC\nC3,1,01/01/2002,\n", encoding="utf-8")
+    assert {p["pers_person_id"] for p in read(folder)["ssd_person"]} == {"0012345", "987", "C3"}

@@ -111,3 +111,17 @@ def test_the_demo_council_written_as_the_census_gives_the_same_numbers(kpi, tmp_
     for indicator in APPROXIMATE:
         assert any(w.startswith(f"{indicator} is approximate from source cin-census") for w in scorecard["warnings"])
     assert "needs ssd_cin_episodes.cine_referral_completed_datetime" in returned["CSC 022"]["error"]
+
+
+def test_a_plan_repeated_exactly_counts_once_and_two_different_ones_with_one_key_are_refused(kpi, tmp_path):
+    folder = _copy(tmp_path)
+    path = folder / "cin_2018.xml"
+    text = path.read_text(encoding="utf-8")
+    plan = text[text.index("<ChildProtectionPlans>"):text.index("</ChildProtectionPlans>") + len("</ChildProtectionPlans>")]
+    path.write_text(text.replace(plan, plan + plan, 1), encoding="utf-8")
+    assert len(read(folder)["ssd_cp_plans"]) == 2
+    path.write_text(text.replace(plan, plan + plan.replace("NEG", "PHY"), 1), encoding="utf-8")
+    result = kpi("compute", "--period", "2017-09", "--data", folder, "--source", "cin-census")
+    assert result.exit_code == 2
+    assert "hold two different records '0001|2017-03-01|CPP|2017-04-07' of ssd_cp_plans (they differ in cppl_cp_plan_initial_category)" \
+        in result.stderr, result.stderr

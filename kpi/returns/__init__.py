@@ -47,10 +47,25 @@ def frames(name: str, path: Path, tables: Mapping[str, Table]) -> dict[str, pl.D
         if table not in rows or table not in tables:
             continue
         schema = {c: _POLARS[tables[table].column(c).type] for c in given}
-        data = rows[table]
+        data = _unique(name, path, table, given[0], rows[table])
         found[table] = pl.DataFrame([{c: r.get(c) for c in schema} for r in data], schema=schema, orient="row", strict=False) \
             if data else pl.DataFrame(schema=schema)
     return found
+
+
+def _unique(name: str, path: Path, table: str, key: str, rows: list[dict]) -> list[dict]:
+    """The rows with a record repeated exactly kept once (a return may repeat one, e.g. a plan); two
+    different records with one key are refused, naming the key."""
+    kept: dict = {}
+    for row in rows:
+        earlier = kept.setdefault(row[key], row)
+        if earlier != row:
+            from kpi.issues import KpiError, display_path
+
+            differ = ", ".join(c for c in row if row[c] != earlier[c])
+            raise KpiError(f"the {name} files in {display_path(path)} hold two different records {row[key]!r} of {table} "
+                           f"(they differ in {differ}): keep one")
+    return list(kept.values())
 
 
 def stage(name: str, path: Path, tables: Mapping[str, Table], folder: Path) -> None:

@@ -29,6 +29,7 @@ TABLE_COLUMNS = {
     "placed_for_adoption": {"CHILD", "DATE_PLACED"},
     "previous_permanence": {"CHILD", "PREV_PERM"},
     "uasc": {"CHILD", "DUC"},
+    "dolo": {"CHILD", "DOLO_START"},   # deprivation of liberty orders (2026/27 onwards): recognised, not read
 }
 REQUIRED = ("header", "episodes")
 
