@@ -430,20 +430,28 @@ def coverage(
 @command()
 def demo(
     out: Path = typer.Option(..., "--out", help="Folder to write the extract files into."),
-    fmt: str = typer.Option("csv", "--format", help="csv | parquet"),
+    fmt: str = typer.Option("csv", "--format", help="csv | parquet, or a statutory return: ssda903 | cin-census | annex-a (docs/returns.md)"),
     scale: int = typer.Option(1, "--scale", help="Multiply the population and every volume by N.", min=1),
 ) -> None:
-    """Write the demo council's extracts: exactly the files a council provides.
+    """Write the demo council's extracts: exactly the files a council provides (or its statutory return).
 
-    Example:
+    Examples:
 
       kpi demo --out /tmp/demo && kpi compute --data /tmp/demo --period 2017-09
+
+      kpi demo --out /tmp/903 --format ssda903 && kpi compute --data /tmp/903 --source ssda903 --period 2017-09
     """
-    if fmt not in ("csv", "parquet"):
-        raise KpiError("--format must be csv or parquet")
+    from kpi import returns
+
+    if fmt not in ("csv", "parquet", *returns.names()):
+        raise KpiError(f"--format must be csv, parquet or {', '.join(returns.names())}")
     from kpi import demo as demo_council
 
     tables = demo_council.generate(scale=scale)  # a KpiError when numpy, the `demo` extra, is missing
+    if fmt in returns.names():
+        written = returns.write_demo(fmt, tables, out)
+        typer.echo(f"wrote the demo council as {fmt} ({', '.join(p.name for p in written)}) to {out}", err=True)
+        return
     demo_council.write_extracts(tables, out, fmt)
     typer.echo(f"wrote {len(tables)} tables to {out}", err=True)
 

@@ -644,7 +644,7 @@ def survey_tables(con: duckdb.DuckDBPyConnection, tables: Mapping[str, Table], s
     for name in sorted(set(surveyed) & present):
         table = tables[name]
         dated = [f"t.{quote(c.name)}" for c in table.columns if c.type in ("date", "timestamp")]
-        aggregates = [f"least({', '.join(f'min({c})' for c in dated)})", f"greatest({', '.join(f'max({c})' for c in dated)})"] if dated else ["NULL", "NULL"]
+        aggregates = [f"least({', '.join(f'min({c})' for c in dated)})", f"greatest({', '.join(f'max({c})' for c in dated)})"] if dated else ["min(NULL)", "max(NULL)"]  # aggregates: one row even from an empty table
         references = [(column, target, target_column) for column, target, target_column in table.references if target in holding]
         joins = []
         for n, (column, target, target_column) in enumerate(references):

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import fnmatch
 import time
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Callable, Iterable, Mapping
+from typing import Callable, Iterable, Iterator, Mapping
 
 import duckdb
 
@@ -83,8 +84,8 @@ def open_database(
         _load_database(con, definitions.tables, plan, str(data), needed, progress, profile or profiles.CANONICAL,
                        report or profiles.LoadReport(), reads, config or Config())
     else:
-        _load_files(con, definitions.tables, plan, data, needed, progress, profile or profiles.CANONICAL,
-                    report or profiles.LoadReport(), reads, config or Config())
+        _load_source(con, definitions.tables, plan, data, needed, progress, profile or profiles.CANONICAL,
+                     report or profiles.LoadReport(), reads, config or Config())
     database.create_missing_tables(con, definitions.tables.values())
     database.lock(con)
     database.install_calendar(con, closure_days)
@@ -117,6 +118,45 @@ def _demo_reads(con: duckdb.DuckDBPyConnection, tables: list[str], scale: int) -
 
 def _rows(con: duckdb.DuckDBPyConnection, table: str) -> int:
     return con.execute(f'SELECT count(*) FROM "{table}"').fetchall()[0][0]
+
+
+def _load_source(
+    con: duckdb.DuckDBPyConnection, tables: Mapping[str, Table], plan: Plan, data: Path, needed: set[str],
+    progress: Callable[[str], None] | None, profile: profiles.Profile, report: profiles.LoadReport,
+    reads: list[DataRead] | None, config: Config,
+) -> None:
+    """The extracts in `data`, through `profile`; a statutory return is first read by its reader (see
+    `_readable`), and the indicators it gives only approximately or never are noted in `report`."""
+    chosen = {p.indicator.id for p in plan.indicators}
+    report.refused.update({i: r for i, r in profile.refused.items() if i in chosen})
+    report.approximations.update({i: a for i, a in profile.approximations.items() if i in chosen})
+    first = len(reads) if reads is not None else 0
+    with _readable(profile, data, tables) as folder:
+        _load_files(con, tables, plan, folder, needed, progress, profile, report, reads, config)
+    if profile.reader is not None and reads is not None:
+        # the provenance names the return's own files (and their checksum), not the temporary tables
+        from kpi import returns
+
+        checksum = returns.files_sha256(Path(data))
+        reads[first:] = [replace(r, origin=f"{display_path(data)} (the {profile.reader} return)", sha256=checksum)
+                         if r.origin.endswith(".parquet") else  # made by the reader; else a file given beside it
+                         replace(r, origin=display_path(Path(data) / Path(r.origin).name)) for r in reads[first:]]
+
+
+@contextmanager
+def _readable(profile: profiles.Profile, data: Path, tables: Mapping[str, Table]) -> Iterator[Path]:
+    """The folder of extract files to load: `data` itself, or, for a statutory return (a profile with a
+    reader), its canonical tables as written by its reader (kpi/returns/) into a temporary folder."""
+    if profile.reader is None:
+        yield Path(data)
+        return
+    import tempfile
+
+    from kpi import returns
+
+    with tempfile.TemporaryDirectory(prefix="kpi-return-") as folder:
+        returns.stage(profile.reader, Path(data), tables, Path(folder))
+        yield Path(folder)
 
 
 def _load_files(
@@ -282,6 +322,7 @@ def compute_assessed(
     try:
         warnings = coverage_warnings(con, definitions.tables, runnable, given_date, config.reference_match_min)
         blocked = profiles.blocked_indicators(definitions, runnable, report)
+        report.approximations = {i: a for i, a in report.approximations.items() if i not in blocked}
         runnable = replace(runnable, indicators=tuple(p for p in runnable.indicators if p.indicator.id not in blocked))
         counts = run_plan(con, runnable, by, config.query_time_limit) | {
             i: Counts(error=profiles.needs_message(needs)) for i, needs in blocked.items()}
@@ -457,11 +498,12 @@ def check_data(definitions: Definitions, data: Path | None, extract_date: date |
         else:
             profile = profiles.load_profile(project, source) if project else profiles.CANONICAL
             report = profiles.LoadReport()
-            sources, issues = find_sources(data, definitions.tables)
-            for name, found in sorted(sources.items()):
-                issues.extend(load_table(con, definitions.tables[name], found, check_keys=False,
-                                         adapt=profiles.adapter(profile, report),
-                                         two_digit_year_pivot=config.two_digit_year_pivot, encoding=config.encoding.get(name)))
+            with _readable(profile, data, definitions.tables) as folder:
+                sources, issues = find_sources(folder, definitions.tables)
+                for name, found in sorted(sources.items()):
+                    issues.extend(load_table(con, definitions.tables[name], found, check_keys=False,
+                                             adapt=profiles.adapter(profile, report),
+                                             two_digit_year_pivot=config.two_digit_year_pivot, encoding=config.encoding.get(name)))
             if issues:
                 raise KpiError(f"the extracts in {display_path(data)} cannot be read", issues)
             present = set(sources)

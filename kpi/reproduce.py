@@ -62,8 +62,14 @@ def reproduce(
         period = parse_period(str(provenance["period"]))
     except PeriodError as error:
         raise KpiError(f"{display_path(path)}: its provenance names an unreadable period ({error})") from None
-    data = Path(provenance["data"]) if provenance.get("data") else None
-    if data is not None and not data.exists():
+    recorded = provenance.get("data")
+    # A database is recorded by its URL with the password masked: give the password as the driver's
+    # usual files or environment do (docs/database.md), and the same URL reads it again.
+    data = None if not recorded else recorded if "://" in recorded else Path(recorded)
+    if isinstance(data, str) and "***" in data:
+        raise KpiError(f"{display_path(path)} was computed from {data}, whose password is not recorded: "
+                       "give it through PGPASSWORD or ~/.pgpass and run the compute again with --data")
+    if isinstance(data, Path) and not data.exists():
         raise KpiError(f"{display_path(path)} was computed from {data}, which is no longer there: "
                        "put the extracts back where they were to reproduce it")
     source = provenance.get("source") if provenance.get("source") not in (None, "demo") else None

@@ -271,7 +271,7 @@ def test_sources_lists_every_profile_and_what_it_maps(kpi):
     result = kpi("sources")
     assert result.exit_code == 0
     names = re.findall(r"^(\S+?)(?: \(default\))?:", result.stdout, re.M)
-    assert names == ["ssd", "ssd-eclipse", "ssd-mosaic", "ssd-systemc"]
+    assert names == ["ssd", "ssd-eclipse", "ssd-mosaic", "ssd-systemc", "annex-a", "cin-census", "ssda903"]  # then the statutory returns
     assert "renamed: ssd_cla_reviews.clar_cla_person_id → clar_person_id" in result.stdout
     assert "derived: ssd_cp_visits.cppv_person_id from ssd_cp_plans.cppl_person_id where cppl_cp_plan_id = cppv_cp_plan_id" in result.stdout
 

@@ -29,7 +29,7 @@ def blocked_indicators(definitions: Definitions, plan: Plan, report: LoadReport)
     Read from DuckDB's own optimised plan of each query's measure (its columns pruned through every
     view), on empty tables of the canonical shape: a column counts only if the number reads it.
     """
-    if not report.absent and not report.absent_tables:
+    if not report.absent and not report.absent_tables and not report.refused:
         return {}
     con = database.connect()
     try:
@@ -51,6 +51,8 @@ def blocked_indicators(definitions: Definitions, plan: Plan, report: LoadReport)
             for sql in (indicator_plan.numerator, indicator_plan.denominator):
                 if sql is not None:
                     needs |= _needs(con, sql.text, report, indicator_plan.tables)
+            if indicator_plan.indicator.id in report.refused:
+                needs.add(report.refused[indicator_plan.indicator.id])
             if needs:
                 blocked[indicator_plan.indicator.id] = sorted(needs)
         return blocked
@@ -107,7 +109,9 @@ def assumed_report(profile: Profile, tables: Mapping[str, Table]) -> LoadReport:
     report = LoadReport()
     for table, columns in profile.no_source.items():
         report.absent.setdefault(table, set()).update(columns)
-    report.absent_tables.update(profile.no_source_tables)
+    report.absent_tables.update(t for t in profile.no_source_tables if t not in profile.optional_tables)
+    report.refused.update(profile.refused)
+    report.approximations.update(profile.approximations)
     return report
 
 
@@ -119,15 +123,21 @@ class Coverage:
     title: str
     computable: bool
     reason: str
+    approximation: str | None = None  # computable, but only as this says (a statutory return's proxy)
 
 
 def coverage(definitions: Definitions, plan: Plan, report: LoadReport) -> list[Coverage]:
     """Per indicator of the plan: computable, or not and why."""
     blocked = blocked_indicators(definitions, plan, report)
+    for indicator_id in blocked:  # an indicator not computed is not approximate either
+        report.approximations.pop(indicator_id, None)
     rows = []
     for indicator_plan in plan.indicators:
         indicator = indicator_plan.indicator
         needs = blocked.get(indicator.id)
         reason = f"needs {', '.join(needs)}" if needs else "reads only what the extract has"
-        rows.append(Coverage(indicator.id, indicator.title, not needs, reason))
+        approximation = None if needs else report.approximations.get(indicator.id)
+        if approximation:
+            reason = f"approximate: {approximation}"
+        rows.append(Coverage(indicator.id, indicator.title, not needs, reason, approximation))
     return rows

@@ -63,6 +63,10 @@ class Profile:
     no_source: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     no_source_tables: tuple[str, ...] = ()
     expected_codes: Mapping[str, Mapping[str, tuple[str, ...]]] = field(default_factory=dict)
+    reader: str | None = None  # a statutory return, read by kpi/returns' reader instead of as tables
+    approximations: Mapping[str, str] = field(default_factory=dict)  # indicator id → how it is approximate
+    refused: Mapping[str, str] = field(default_factory=dict)  # indicator id → what the source never holds that it counts
+    optional_tables: tuple[str, ...] = ()  # of no_source_tables, those the source's files may hold (e.g. a list of Annex A)
 
     def lookup_tables(self, tables: Iterable[str]) -> set[str]:
         """The tables the lookups of `tables` read (they must be loaded too)."""
@@ -70,7 +74,7 @@ class Profile:
 
     def summary(self) -> list[str]:
         """What the profile maps, a line each (for `kpi sources`)."""
-        lines = []
+        lines = [f"read by the {self.reader} reader (docs/returns.md)"] if self.reader else []
         if self.null_markers or self.null_dates:
             empty = [repr(m) for m in self.null_markers] + [d.isoformat() for d in self.null_dates]
             lines.append(f"read as empty: {', '.join(empty)}")
@@ -116,7 +120,8 @@ def available(project: Project) -> dict[str, Path]:
     for folder in reversed(profile_dirs(project)):
         for path in sorted(folder.glob(f"*{PROFILE_SUFFIX}")):
             found[path.stem] = path
-    return {name: path for name, path in sorted(found.items()) if not name.startswith("_")}
+    profiles = {name: path for name, path in sorted(found.items()) if not name.startswith("_")}
+    return profiles | _return_sources()  # the profiles, then the statutory returns
 
 
 def load_profile(project: Project, name: str | None = None) -> Profile:
@@ -124,6 +129,8 @@ def load_profile(project: Project, name: str | None = None) -> Profile:
     (the overrides of the profile kpi.toml's `source` names, or of any when it names none)."""
     name = name or project.config.source or DEFAULT_SOURCE
     choices = available(project)
+    if name in _return_sources():
+        return return_profile(name, table_definitions(project.schemas_dir))
     if name not in choices:
         raise KpiError(f"there is no source profile {name!r}: choose one of {', '.join(choices)} (`kpi sources` lists them)")
     merged, files = _resolve(project, name, ())
@@ -139,6 +146,23 @@ def load_profile(project: Project, name: str | None = None) -> Profile:
     if problems:
         raise KpiError(f"the source profile {name} names what the extract tables do not have", problems)
     return profile
+
+
+def _return_sources() -> dict[str, Path]:
+    from kpi import returns
+
+    return {name: Path(returns.RETURNS[name].__file__) for name in returns.names()}
+
+
+def return_profile(name: str, tables: Mapping) -> Profile:
+    """The profile of a statutory return: read by its reader; what it cannot give has no source."""
+    from kpi import returns
+
+    module = returns.RETURNS[name]
+    columns, missing = returns.no_source(name, tables)
+    optional = tuple(getattr(module, "MAY_BE_ABSENT", ())) + tuple(t for t in tables if t.startswith("ref_"))
+    return Profile(name, module.DESCRIPTION, (), no_source=columns, no_source_tables=missing, reader=name, optional_tables=optional,
+                   approximations=dict(returns.approximations(name)), refused=dict(getattr(module, "REFUSED", {})))
 
 
 def _resolve(project: Project, name: str, chain: tuple[str, ...]) -> tuple[dict, tuple[str, ...]]:

@@ -1,0 +1,192 @@
+"""The SSDA903 return as a source: its CSV files read into the canonical tables (hand-written files with
+the format's quirks, one year and several), bad files refused with the file, row, field and value, and
+the demo council written out as the return and read back to the same numbers."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from kpi.extracts import table_definitions
+from kpi.returns import frames
+
+from tests.conftest import FIXTURES, REPO
+
+RETURN = FIXTURES / "returns" / "ssda903"
+TABLES = table_definitions(REPO / "schemas")
+
+
+def read(folder: Path) -> dict:
+    return {name: frame.to_dicts() for name, frame in frames("ssda903", folder, TABLES).items()}
+
+
+def by(rows: list[dict], key: str) -> dict:
+    return {row[key]: row for row in rows}
+
+
+def test_ids_stay_text_with_their_leading_zeros_and_lose_a_spreadsheets_point_nought():
+    people = by(read(RETURN / "one_year")["ssd_person"], "pers_person_id")
+    assert set(people) == {"0012345", "987", "C3"}
+    # SEX 1/2 (to 2023/24) and M/F/U (from 2024/25) read alike; a BOM and CRLF in the file change nothing
+    assert [people[c]["pers_sex"] for c in ("0012345", "987", "C3")] == ["M", "F", "M"]
+    assert people["0012345"]["pers_dob"] == date(2006, 5, 3)
+
+
+def test_placements_and_legal_statuses_are_rebuilt_from_the_episodes():
+    tables = read(RETURN / "one_year")
+    episodes = [e for e in tables["ssd_cla_episodes"] if e["clae_person_id"] == "0012345"]
+    assert len(episodes) == 4
+    assert {e["clae_cla_id"] for e in episodes} == {"0012345|2017-01-10"}   # X1 episodes: one period of care
+    assert {e["clae_entered_care_date"] for e in episodes} == {date(2017, 1, 10)}
+    placements = [p for p in tables["ssd_cla_placement"] if p["clap_person_id"] == "0012345"]
+    # RNE L changes the legal status only: two placements, not four
+    assert [(p["clap_cla_placement_start_date"], p["clap_cla_placement_end_date"], p["clap_cla_placement_type"])
+            for p in placements] == [(date(2017, 1, 10), date(2017, 6, 1), "U4"), (date(2017, 6, 1), None, "K2")]
+    assert placements[0]["clap_cla_placement_change_reason"] == "CARPL"   # from the episode that ends it
+    statuses = [(s["lega_legal_status"], s["lega_legal_status_start_date"], s["lega_legal_status_end_date"])
+                for s in tables["ssd_legal_status"] if s["lega_person_id"] == "0012345"]
+    assert statuses == [("L2", date(2017, 1, 10), date(2017, 1, 13)), ("C1", date(2017, 1, 13), date(2017, 9, 20)),
+                        ("C2", date(2017, 9, 20), None)]
+
+
+def test_a_repeated_row_counts_once_and_a_new_start_is_a_new_period():
+    episodes = [e for e in read(RETURN / "one_year")["ssd_cla_episodes"] if e["clae_person_id"] == "987"]
+    assert [(e["clae_cla_episode_id"], e["clae_cla_id"]) for e in episodes] == [
+        ("987|2015-04-01", "987|2015-04-01"), ("987|2018-02-01", "987|2018-02-01")]
+
+
+def test_missing_reviews_health_and_care_leavers():
+    tables = read(RETURN / "one_year")
+    missing = sorted(m["miss_table_id"] for m in tables["ssd_missing"])
+    # two episodes begun the same day are both kept, the second with #2
+    assert missing == ["0012345|2017-07-02|M", "0012345|2017-07-02|M#2", "0012345|2017-08-15|A"]
+    reviews = by(tables["ssd_cla_reviews"], "clar_cla_review_id")
+    assert reviews["0012345|2017-05-03"]["clar_cla_id"] == "0012345|2017-01-10"
+    # OC2 has no dates: a check done in the year is dated 31 March (TEETH_CHECK = 1, HEALTH_ASSESSMENT = 0)
+    assert [(h["clah_person_id"], h["clah_health_check_type"], h["clah_health_check_date"]) for h in tables["ssd_cla_health"]] \
+        == [("C3", "DENTAL", date(2018, 3, 31))]
+    leaver = tables["ssd_care_leavers"][0]
+    assert (leaver["clea_care_leaver_accommodation"], leaver["clea_care_leaver_accom_suitable"], leaver["clea_care_leaver_activity"]) \
+        == ("S", "1", "G4")
+
+
+def test_several_years_keep_the_latest_version_and_close_what_the_next_year_lacks():
+    tables = read(RETURN / "two_years")
+    episodes = by(tables["ssd_cla_episodes"], "clae_cla_episode_id")
+    # open at 31 March 2017, closed in the 2017/18 file: the later version wins
+    assert (episodes["C1|2016-05-01"]["clae_cla_episode_ceased_date"], episodes["C1|2016-05-01"]["clae_cla_episode_ceased_reason"]) \
+        == (date(2017, 10, 10), "E4A")
+    # open at 31 March 2017 and absent from the 2017/18 file: closed at the end of 2016/17
+    assert (episodes["C2|2016-06-01"]["clae_cla_episode_ceased_date"], episodes["C2|2016-06-01"]["clae_cla_episode_ceased_reason"]) \
+        == (date(2017, 3, 31), "E99")
+    people = by(tables["ssd_person"], "pers_person_id")
+    assert people["C1"]["pers_ethnicity"] == "WOTH"   # the latest year's header
+
+
+def _copy(tmp_path: Path) -> Path:
+    folder = tmp_path / "903"
+    shutil.copytree(RETURN / "one_year", folder)
+    return folder
+
+
+def _replace(path: Path, old: str, new: str) -> None:
+    text = path.read_bytes().decode("utf-8-sig")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+@pytest.mark.parametrize("old, new, expected", [
+    ("01/06/2017,P,C1", "01/06/2017,Q,C1", r"episodes\.csv:4: error: RNE 'Q' is not a code of the return"),
+    ("01/06/2016,S,V2", "01/06/16,S,V2", r"episodes\.csv:9: error: DECOM '01/06/16' has a 2-digit year"),
+    ("01/06/2016,S,V2", "2016/06/01,S,V2", r"episodes\.csv:9: error: DECOM '2016/06/01' is not a date in the form dd/mm/yyyy"),
+    ("01/02/2018,S,V3", "01/02/2018,S,XX", r"episodes\.csv:8: error: LS 'XX' is not a code of the return"),
+    ("987.0,01/04/2015,S,V2,N4,U1,PR1,05/08/2017", "987.0,01/04/2015,S,V2,N4,U1,PR1,06/08/2017",
+     r"episodes\.csv:7: error: a second row for 987\|2015-04-01 that differs from the first"),
+])
+def test_a_bad_value_is_refused_naming_the_file_row_field_and_value(kpi, tmp_path, old, new, expected):
+    folder = _copy(tmp_path)
+    _replace(folder / "episodes.csv", old, new)
+    result = kpi("compute", "--period", "2017-09", "--data", folder, "--source", "ssda903")
+    assert result.exit_code == 2
+    assert re.search(expected, result.stderr), result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_file_of_another_return_is_refused(kpi, tmp_path):
+    folder = _copy(tmp_path)
+    (folder / "cin.csv").write_text("LAchildID,CINreferralDate\nC1,2017-05-01\n", encoding="utf-8")
+    result = kpi("compute", "--period", "2017-09", "--data", folder, "--source", "ssda903")
+    assert result.exit_code == 2
+    assert "cin.csv: error: this is not a file of the SSDA903 return" in result.stderr
+
+
+def test_a_missing_episodes_file_is_refused(kpi, tmp_path):
+    folder = _copy(tmp_path)
+    (folder / "episodes.csv").unlink()
+    result = kpi("compute", "--period", "2017-09", "--data", folder, "--source", "ssda903")
+    assert result.exit_code == 2
+    assert "the episodes file of the SSDA903 return is missing" in result.stderr
+
+
+def test_sources_and_coverage_know_the_return(kpi):
+    assert re.search(r"^ssda903: the SSDA903 return", kpi("sources").stdout, re.M)
+    result = kpi("coverage", "--source", "ssda903")
+    rows = {i: f"{c:<3} {why}" for i, c, why in re.findall(r"^(CSC \S+)\s+(yes|no)\s+(.*)$", result.stdout, re.M)}
+    assert rows["CSC 201"] == "yes reads only what the extract has"
+    assert rows["CSC 250"].startswith("yes approximate: the return's OC2 HEALTH_ASSESSMENT has no date")
+    assert rows["CSC 246"] == "no  needs ssd_missing.miss_reported_to_police"
+    assert rows["CSC 247"].startswith("no  needs ssd_cla_health rows of type IHA")
+    assert rows["CSC 013"] == "no  needs the table ssd_cin_episodes"
+
+
+EXACT = ("CSC 200", "CSC 201", "CSC 218", "CSC 228", "CSC 229")
+APPROXIMATE = ("CSC 250", "CSC 251")
+MONTHS = ("2017-04", "2017-05", "2017-06", "2017-07", "2017-08", "2017-09")
+
+
+def test_the_demo_council_written_as_the_return_gives_the_same_numbers(kpi, tmp_path):
+    out = tmp_path / "903"
+    result = kpi("demo", "--out", out, "--format", "ssda903")
+    assert result.exit_code == 0, result.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["2014-15", "2015-16", "2016-17", "2017-18", "ref_population.csv"]
+    canonical = {i["id"]: i for i in kpi.json("compute", "--period", "2017-09")["indicators"]}
+    result = kpi("compute", "--period", "2017-09", "--data", out, "--source", "ssda903", "--format", "json")
+    assert result.exit_code == 1  # the indicators the return cannot give are failed, each saying why
+    scorecard = json.loads(result.stdout)
+    returned = {i["id"]: i for i in scorecard["indicators"]}
+    computed = {i for i, row in returned.items() if not row.get("error")}
+    assert computed == set(EXACT + APPROXIMATE)
+    for indicator in EXACT:
+        for month in MONTHS:
+            assert _value(returned[indicator], month) == _value(canonical[indicator], month), (indicator, month)
+    # an approximate number says so: it is never passed off as the definition's
+    for indicator in APPROXIMATE:
+        assert any(w.startswith(f"{indicator} is approximate from source ssda903") for w in scorecard["warnings"])
+    assert "needs ssd_missing.miss_reported_to_police" in returned["CSC 246"]["error"]
+
+
+def _value(row: dict, month: str):
+    return row["months"][month]
+
+
+def test_the_provenance_names_the_returns_own_files(kpi, tmp_path):
+    folder = _copy(tmp_path)
+    result = kpi("compute", "--period", "2017-09", "--data", folder, "--source", "ssda903", "--format", "json")
+    reads = {r["table"]: r for r in json.loads(result.stdout)["provenance"]["tables"]}
+    assert reads["ssd_cla_episodes"]["file"].endswith("903 (the ssda903 return)")
+    before = reads["ssd_cla_episodes"]["sha256"]
+    _replace(folder / "reviews.csv", "07/02/2017", "08/02/2017")
+    again = kpi("compute", "--period", "2017-09", "--data", folder, "--source", "ssda903", "--format", "json")
+    assert {r["table"]: r for r in json.loads(again.stdout)["provenance"]["tables"]}["ssd_cla_episodes"]["sha256"] != before
+
+
+def test_the_tables_kpi_does_not_read_are_recognised_and_left_aside(tmp_path):
+    folder = _copy(tmp_path)
+    (folder / "DoLo.csv").write_text("CHILD,DOB,DOLO_START,DOLO_END\nC3,01/01/2002,01/05/2017,\n", encoding="utf-8")
+    (folder / "uasc.csv").write_text("CHILD,SEX,DOB,DUC\nC3,1,01/01/2002,\n", encoding="utf-8")
+    assert {p["pers_person_id"] for p in read(folder)["ssd_person"]} == {"0012345", "987", "C3"}
