@@ -252,8 +252,11 @@ def definition_errors(definitions: Definitions, indicators: Iterable[Indicator])
     indicator (a percent without a denominator, a statement that is not a SELECT, a CTE that hides
     `period`) is that indicator's error, shown in its row while the others compute.
     """
-    from kpi.sqlcheck import select_problem, shadowing_problem
+    from kpi.sqlcheck import parse_all, select_problem, shadowing_problem
     from kpi.validate import check_rules
+
+    indicators = tuple(indicators)
+    parse_all([q.text for i in indicators for q in (i.numerator, i.denominator) if q])  # one parse for all
 
     errors = [i for i in definitions.issues if i.level == "error"]
     if errors:

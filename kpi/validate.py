@@ -16,7 +16,7 @@ from kpi.definitions import Definitions, Indicator, SharedDefinition, Sql
 from kpi.issues import Issue
 from kpi.plan import names_read, period_rows
 from kpi.run import NUMERIC_TYPES
-from kpi.sqlcheck import describe_error, locate, referenced_names, select_problem, shadowing_problem, view_body
+from kpi.sqlcheck import describe_error, locate, parse_all, referenced_names, select_problem, shadowing_problem, view_body
 
 
 def validate(definitions: Definitions) -> list[Issue]:
@@ -89,6 +89,7 @@ def _shared_rules(definitions: Definitions) -> list[Issue]:
             issues.append(Issue("shadowing-view", f"{definition.kind.lower()} {definition.name} has the name of a table the engine provides",
                                 definition.sql.file, definition.sql.line, hint="give it another name"))
         seen[definition.name] = definition.sql
+    parse_all([view_body(v.sql.text) for v in views.values()])  # one parse for all, not one per view
     for name in views:
         cycle = _cycle(name, views)
         if cycle:

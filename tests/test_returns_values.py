@@ -35,3 +35,10 @@ def test_the_collection_year_holds_its_dates(day):
     end = march_31_ending(day)
     assert (end.month, end.day) == (3, 31)
     assert date(end.year - 1, 4, 1) <= day <= end
+
+
+def test_the_source_names_of_the_returns_are_those_their_modules_give():
+    from kpi import returns
+    from kpi.profiles.profile import RETURN_MODULES
+
+    assert {name: returns.RETURNS[name].__file__.rsplit("/", 1)[-1] for name in returns.names()} == RETURN_MODULES
