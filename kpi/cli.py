@@ -25,13 +25,16 @@ app = typer.Typer(
 )
 
 ProjectOption = typer.Option(None, "--project", help="Folder holding indicators/, queries/ and kpi.toml (default: the current folder if it has indicators/, else the bundled definitions).")
-def _data_location(value: str):
+def _data_location(value: str | None):
+    """--data as given: a database URL stays text, anything else is a path (None when not given)."""
+    if value is None:
+        return None
     from kpi.database_source import data_location
 
     return data_location(value)
 
 
-DataOption = typer.Option(None, "--data", parser=_data_location, help="Folder of extracts (<table>.csv, .parquet, .xlsx), a DuckDB file, or a database URL (postgresql://user@host/db?schema=ssd_development, mssql://...; docs/database.md). Default: kpi.toml's `data`, else the demo council.")
+DataOption = typer.Option(None, "--data", help="Folder of extracts (<table>.csv, .parquet, .xlsx), a DuckDB file, or a database URL (postgresql://user@host/db?schema=ssd_development, mssql://...; docs/database.md). Default: kpi.toml's `data`, else the demo council.")
 SourceOption = typer.Option(None, "--source", help="The source profile the files are read with, e.g. ssd-systemc (default: kpi.toml's `source`, else ssd; `kpi sources` lists them).")
 
 
@@ -83,7 +86,7 @@ def _loaded_definitions(project: Project):
 @command()
 def compute(
     period: Optional[str] = typer.Option(None, "--period", help="The reporting month, YYYY-MM (required, unless --reproduce)."),
-    data: Optional[Path] = DataOption,
+    data: Optional[str] = DataOption,
     indicators: Optional[str] = typer.Option(None, "--indicators", help="Ids to include: patterns, comma-separated, e.g. 'CSC 0*,CSC 181'."),
     service_group: Optional[str] = typer.Option(None, "--service-group", help="Only this service group."),
     lead_officer: Optional[str] = typer.Option(None, "--lead-officer", help="Only this lead officer's indicators."),
@@ -127,7 +130,7 @@ def compute(
         raise KpiError("no indicator matches the filters given: `kpi list` shows them all")
     if by is not None and not by.isidentifier():
         raise KpiError(f"--by {by!r} is not a column name")
-    scorecard = pipeline.compute(proj, definitions, chosen, month, data or proj.config.data, scale, by, _progress(), source,
+    scorecard = pipeline.compute(proj, definitions, chosen, month, _data_location(data) or proj.config.data, scale, by, _progress(), source,
                                  _date_option("--extract-date", extract_date))
     for warning in scorecard.warnings:
         typer.echo(f"warning: {warning}", err=True)
@@ -200,7 +203,7 @@ def _choose_format(fmt: str | None, output: Path | None) -> str:
 def validate(
     paths: Optional[list[Path]] = typer.Argument(None, help="Indicator files or folders (default: all of indicators/)."),
     output_format: str = typer.Option("text", "--output-format", help="text | json | github (GitHub Actions annotations)."),
-    data: Optional[Path] = typer.Option(None, "--data", parser=_data_location, help="Also run the indicators on these extracts (a folder, file or database URL) and flag a percentage above 100 in any month (needs --period)."),
+    data: Optional[str] = typer.Option(None, "--data", help="Also run the indicators on these extracts (a folder, file or database URL) and flag a percentage above 100 in any month (needs --period)."),
     period: Optional[str] = typer.Option(None, "--period", help="With --data: the reporting month whose scorecard months are checked."),
     source: Optional[str] = SourceOption,
     project: Optional[Path] = ProjectOption,
@@ -224,7 +227,7 @@ def validate(
     month = parse_period(period) if data is not None else None
     proj = open_project(project)
     definitions = pipeline.load_definitions(proj, paths or None)
-    issues = pipeline.validate_project(proj, definitions, data, month, source)
+    issues = pipeline.validate_project(proj, definitions, _data_location(data), month, source)
     _write(render_text.issues_text(issues, output_format))
     typer.echo(render_text.validation_summary(len(definitions.indicators), issues), err=True)
     raise typer.Exit(1 if any(i.level == "error" for i in issues) else 0)
@@ -321,7 +324,7 @@ def drill(
     period: str = typer.Option(..., "--period", help="The month, YYYY-MM."),
     part: str = typer.Option("numerator", "--part", help="numerator | denominator | excluded (denominator rows not in the numerator)."),
     fmt: Optional[str] = typer.Option(None, "--format", help="table | csv | json (default: table on a terminal, csv otherwise)."),
-    data: Optional[Path] = DataOption,
+    data: Optional[str] = DataOption,
     allow_suppressed: bool = typer.Option(False, "--allow-suppressed", help="Show the rows of a number withheld for small numbers."),
     source: Optional[str] = SourceOption,
     project: Optional[Path] = ProjectOption,
@@ -347,14 +350,14 @@ def drill(
     chosen = [i for i in definitions.indicators if i.id.lower() == indicator_id.lower()]
     if not chosen:
         raise unknown_id(indicator_id, definitions.indicators)
-    rows = pipeline.drill_rows(proj, definitions, chosen[0], month, part, data or proj.config.data, allow_suppressed, source)
+    rows = pipeline.drill_rows(proj, definitions, chosen[0], month, part, _data_location(data) or proj.config.data, allow_suppressed, source)
     typer.echo(f"these {len(rows.rows)} rows are case-level records about children: keep them as your data protection rules require", err=True)
     _write(render_text.rows_text(rows.columns, rows.rows, fmt, _screen()))
 
 
 @command("check-data")
 def check_data(
-    data: Optional[Path] = DataOption,
+    data: Optional[str] = DataOption,
     extract_date: Optional[str] = typer.Option(None, "--extract-date", help="The date the extract was taken, YYYY-MM-DD (default: kpi.toml's `extract_date`, else today; the demo council's own date without --data)."),
     examples: bool = typer.Option(True, "--examples/--no-examples", help="Show example rows of each finding."),
     source: Optional[str] = SourceOption,
@@ -381,7 +384,7 @@ def check_data(
         except ValueError:
             raise KpiError(f"--extract-date {extract_date!r} is not a date: write it as YYYY-MM-DD") from None
     definitions = pipeline.load_definitions(proj)
-    findings, present = pipeline.check_data(definitions, data or proj.config.data, when, project=proj, source=source)
+    findings, present = pipeline.check_data(definitions, _data_location(data) or proj.config.data, when, project=proj, source=source)
     _write(render_text.findings_text(findings, present, examples, _screen()))
     typer.echo(render_text.findings_summary(findings, present), err=True)
 
@@ -403,7 +406,7 @@ def sources(project: Optional[Path] = ProjectOption) -> None:
 
 @command()
 def coverage(
-    data: Optional[Path] = typer.Option(None, "--data", parser=_data_location, help="Folder of extracts, or a database URL, to check (default: kpi.toml's `data`, else the profile alone)."),
+    data: Optional[str] = typer.Option(None, "--data", help="Folder of extracts, or a database URL, to check (default: kpi.toml's `data`, else the profile alone)."),
     source: Optional[str] = SourceOption,
     project: Optional[Path] = ProjectOption,
 ) -> None:
@@ -419,7 +422,7 @@ def coverage(
 
     proj = open_project(project)
     definitions = pipeline.load_definitions(proj)
-    profile, rows, warnings = pipeline.coverage(proj, definitions, data or proj.config.data, source)
+    profile, rows, warnings = pipeline.coverage(proj, definitions, _data_location(data) or proj.config.data, source)
     for warning in warnings:
         typer.echo(f"warning: {warning}", err=True)
     _write(render_text.coverage_text(rows, _screen()))
