@@ -13,7 +13,7 @@ from typing import Callable, Optional
 import typer
 
 from kpi.config import Project, open_project
-from kpi.issues import KpiError
+from kpi.issues import KpiError, display_path
 from kpi.periods import PeriodError, parse_period
 
 app = typer.Typer(
@@ -40,7 +40,7 @@ SourceOption = typer.Option(None, "--source", help="The source profile the files
 
 def command(name: str | None = None) -> Callable[[Callable], Callable]:
     """Register a command whose KpiError (or unreadable --period) is printed, with the issues it
-    lists, as `error: ...` on stderr, and exits 2."""
+    lists, as `error: ...` on stderr, and exits 2; so is a path the system refuses (an OSError)."""
 
     def register(function: Callable) -> Callable:
         @functools.wraps(function)
@@ -51,6 +51,11 @@ def command(name: str | None = None) -> Callable[[Callable], Callable]:
                 typer.echo(f"error: {error}", err=True)
                 for issue in getattr(error, "issues", ()):
                     typer.echo(f"  {issue}", err=True)
+                raise typer.Exit(2) from None
+            except OSError as error:  # a folder that cannot be made or a file that cannot be written
+                where = f" {display_path(error.filename)}" if error.filename else ""
+                typer.echo(f"error: cannot use{where}: {(error.strerror or str(error)).lower()}: "
+                           "check the path exists and you may write there", err=True)
                 raise typer.Exit(2) from None
 
         app.command(name)(run)

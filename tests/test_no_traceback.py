@@ -95,3 +95,14 @@ def test_any_options_give_a_message_and_an_exit_code(command, data):
     result = Kpi()(*args, "--project", FIXTURE_PROJECT)
     assert result.exit_code in (0, 1, 2), (args, result.exit_code, result.stderr)
     assert "Traceback" not in result.stderr + result.stdout
+
+
+@pytest.mark.parametrize("command", [["init"], ["demo", "--out"], ["compute", "--period", "2017-09", "--output"]])
+def test_a_path_the_system_refuses_is_one_line_and_exit_2(kpi, tmp_path, command):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    target = blocker / "inside"
+    args = [*command, target] if command != ["compute", "--period", "2017-09", "--output"] else [*command, target / "s.csv"]
+    result = kpi(*args, "--project", FIXTURE_PROJECT) if command[0] == "compute" else kpi(*args)
+    assert result.exit_code == 2, result.stderr
+    assert "error:" in result.stderr and "Traceback" not in result.stderr
