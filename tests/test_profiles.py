@@ -256,7 +256,7 @@ def test_bad_overrides_in_kpi_toml_name_the_key(kpi, tmp_path):
 def test_an_unknown_source_lists_the_profiles(kpi, tmp_path):
     result = kpi("coverage", "--source", "ssd-liquidlogic")
     assert result.exit_code == 2
-    assert "there is no source profile 'ssd-liquidlogic': choose one of ssd, ssd-eclipse, ssd-mosaic, ssd-systemc" in result.stderr
+    assert "there is no source profile 'ssd-liquidlogic': choose one of annex-a, cin-census, ssd, ssd-eclipse, ssd-mosaic, ssd-systemc, ssda903" in result.stderr
 
 
 def test_overrides_extend_value_maps_and_replace_the_rest():
@@ -271,7 +271,7 @@ def test_sources_lists_every_profile_and_what_it_maps(kpi):
     result = kpi("sources")
     assert result.exit_code == 0
     names = re.findall(r"^(\S+?)(?: \(default\))?:", result.stdout, re.M)
-    assert names == ["ssd", "ssd-eclipse", "ssd-mosaic", "ssd-systemc", "annex-a", "cin-census", "ssda903"]  # then the statutory returns
+    assert names == ["annex-a", "cin-census", "ssd", "ssd-eclipse", "ssd-mosaic", "ssd-systemc", "ssda903"]  # the returns are profiles too
     assert "renamed: ssd_cla_reviews.clar_cla_person_id → clar_person_id" in result.stdout
     assert "derived: ssd_cp_visits.cppv_person_id from ssd_cp_plans.cppl_person_id where cppl_cp_plan_id = cppv_cp_plan_id" in result.stdout
 

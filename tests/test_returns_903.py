@@ -190,3 +190,30 @@ def test_the_tables_kpi_does_not_read_are_recognised_and_left_aside(tmp_path):
     (folder / "DoLo.csv").write_text("CHILD,DOB,DOLO_START,DOLO_END\nC3,01/01/2002,01/05/2017,\n", encoding="utf-8")
     (folder / "uasc.csv").write_text("CHILD,SEX,DOB,DUC\nC3,1,01/01/2002,\n", encoding="utf-8")
     assert {p["pers_person_id"] for p in read(folder)["ssd_person"]} == {"0012345", "987", "C3"}
+
+
+def test_a_councils_own_profile_of_the_return_says_its_own_approximations(kpi, tmp_path):
+    # The texts are data (profiles/ssda903.yaml): a project's profile extending it changes them, no code.
+    project = tmp_path / "project"
+    (project / "profiles").mkdir(parents=True)
+    (project / "kpi.toml").write_text("include_bundled_indicators = true\n")
+    (project / "profiles" / "northtown-903.yaml").write_text(
+        "description: Northtown's 903, checked by hand\nextends: ssda903\n"
+        "approximations:\n  CSC 250: our OC2 is dated by our health team, not 31 March\nrefused: {CSC 218: we send no reviews}\n")
+    listed = kpi("sources", "--project", project).stdout
+    assert "northtown-903: Northtown's 903, checked by hand" in listed and "read by the ssda903 reader" in listed
+    result = kpi("coverage", "--project", project, "--source", "northtown-903")
+    rows = {i: f"{c:<3} {why}" for i, c, why in re.findall(r"^(CSC \S+)\s+(yes|no)\s+(.*)$", result.stdout, re.M)}
+    assert rows["CSC 250"] == "yes approximate: our OC2 is dated by our health team, not 31 March"
+    assert rows["CSC 251"].startswith("yes approximate: the return's OC2 TEETH_CHECK has no date")  # the bundled text stays
+    assert rows["CSC 218"] == "no  needs we send no reviews"
+
+
+def test_a_profile_naming_a_reader_kpi_lacks_is_an_error_naming_the_file(kpi, tmp_path):
+    project = tmp_path / "project"
+    (project / "profiles").mkdir(parents=True)
+    (project / "kpi.toml").write_text("include_bundled_indicators = true\n")
+    (project / "profiles" / "mine.yaml").write_text("description: mine\nreader: ssda-903\n")
+    result = kpi("coverage", "--project", project, "--source", "mine")
+    assert result.exit_code == 2 and "Traceback" not in result.stderr
+    assert "profiles/mine.yaml names the reader 'ssda-903', which kpi does not have: write one of annex-a, cin-census, ssda903" in result.stderr

@@ -37,8 +37,14 @@ def test_the_collection_year_holds_its_dates(day):
     assert date(end.year - 1, 4, 1) <= day <= end
 
 
-def test_the_source_names_of_the_returns_are_those_their_modules_give():
+def test_every_return_reader_has_a_bundled_profile_naming_it():
     from kpi import returns
-    from kpi.profiles.profile import RETURN_MODULES
+    from kpi.config import bundled_root
+    from kpi.profiles.profile import read_profile_file
 
-    assert {name: returns.RETURNS[name].__file__.rsplit("/", 1)[-1] for name in returns.names()} == RETURN_MODULES
+    readers = {}
+    for path in sorted((bundled_root() / "profiles").glob("*.yaml")):
+        data = read_profile_file(path)
+        if "reader" in data:
+            readers[data["reader"]] = path.stem
+    assert set(readers) == set(returns.names())

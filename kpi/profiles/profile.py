@@ -7,7 +7,7 @@ Reads files and decides nothing about data; applying a profile is apply.py.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
@@ -101,6 +101,10 @@ class Profile:
             lines.append(f"no source: {table}.{', '.join(columns)}")
         if self.no_source_tables:
             lines.append(f"no source: tables {', '.join(self.no_source_tables)}")
+        if self.approximations:
+            lines.append(f"approximate: {', '.join(sorted(self.approximations))} (`kpi coverage` says how)")
+        if self.refused:
+            lines.append(f"refused, as it would count what the source never holds: {', '.join(sorted(self.refused))}")
         return lines or ["the canonical tables as they are: nothing renamed or mapped"]
 
 
@@ -120,17 +124,15 @@ def available(project: Project) -> dict[str, Path]:
     for folder in reversed(profile_dirs(project)):
         for path in sorted(folder.glob(f"*{PROFILE_SUFFIX}")):
             found[path.stem] = path
-    profiles = {name: path for name, path in sorted(found.items()) if not name.startswith("_")}
-    return profiles | _return_sources()  # the profiles, then the statutory returns
+    return {name: path for name, path in sorted(found.items()) if not name.startswith("_")}
 
 
 def load_profile(project: Project, name: str | None = None) -> Profile:
     """The profile `name` (default: kpi.toml's `source`, else `ssd`), with kpi.toml's `[profile]` on top
-    (the overrides of the profile kpi.toml's `source` names, or of any when it names none)."""
+    (the overrides of the profile kpi.toml's `source` names, or of any when it names none). A profile
+    with a `reader` is a statutory return: what its reader cannot give has no source."""
     name = name or project.config.source or DEFAULT_SOURCE
     choices = available(project)
-    if name in _return_sources():
-        return return_profile(name, table_definitions(project.schemas_dir))
     if name not in choices:
         raise KpiError(f"there is no source profile {name!r}: choose one of {', '.join(choices)} (`kpi sources` lists them)")
     merged, files = _resolve(project, name, ())
@@ -141,32 +143,29 @@ def load_profile(project: Project, name: str | None = None) -> Profile:
             raise KpiError("the `[profile]` overrides in kpi.toml are not valid", problems)
         merged = merge(merged, yamldoc.plain(overrides))
         files = files + ("kpi.toml",)
+    tables = table_definitions(project.schemas_dir)
     profile = _build(name, merged, files)
-    problems = check_against(profile, table_definitions(project.schemas_dir))
+    if profile.reader is not None:
+        profile = _with_reader(profile, tables)
+    problems = check_against(profile, tables)
     if problems:
         raise KpiError(f"the source profile {name} names what the extract tables do not have", problems)
     return profile
 
 
-# The statutory returns by source name and the module that reads each (kpi/returns/): named here so that
-# choosing a source does not import the readers (and polars) unless a return is read.
-RETURN_MODULES = {"annex-a": "annex_a.py", "cin-census": "cin_census.py", "ssda903": "ssda903.py"}
+def _with_reader(profile: Profile, tables: Mapping) -> Profile:
+    """A return's profile with what its reader (kpi/returns/) cannot give as having no source: the
+    columns and tables it never fills, and those the files may lack (e.g. a list of Annex A)."""
+    from kpi import returns  # only when a return is read: the readers need polars
 
-
-def _return_sources() -> dict[str, Path]:
-    folder = Path(__file__).resolve().parent.parent / "returns"
-    return {name: folder / module for name, module in RETURN_MODULES.items()}
-
-
-def return_profile(name: str, tables: Mapping) -> Profile:
-    """The profile of a statutory return: read by its reader; what it cannot give has no source."""
-    from kpi import returns
-
-    module = returns.RETURNS[name]
-    columns, missing = returns.no_source(name, tables)
-    optional = tuple(getattr(module, "MAY_BE_ABSENT", ())) + tuple(t for t in tables if t.startswith("ref_"))
-    return Profile(name, module.DESCRIPTION, (), no_source=columns, no_source_tables=missing, reader=name, optional_tables=optional,
-                   approximations=dict(returns.approximations(name)), refused=dict(getattr(module, "REFUSED", {})))
+    if profile.reader not in returns.RETURNS:
+        raise KpiError(f"the source profile {' + '.join(profile.files)} names the reader {profile.reader!r}, which kpi does not have: "
+                       f"write one of {', '.join(returns.names())}")
+    columns, missing = returns.no_source(profile.reader, tables)
+    no_source = {t: tuple(dict.fromkeys(profile.no_source.get(t, ()) + c)) for t, c in (profile.no_source | columns).items()}
+    optional = returns.may_be_absent(profile.reader) + tuple(t for t in tables if t.startswith("ref_"))
+    return replace(profile, no_source=no_source, no_source_tables=tuple(dict.fromkeys(profile.no_source_tables + missing)),
+                   optional_tables=tuple(dict.fromkeys(profile.optional_tables + optional)))
 
 
 def _resolve(project: Project, name: str, chain: tuple[str, ...]) -> tuple[dict, tuple[str, ...]]:
@@ -259,6 +258,9 @@ def _build(name: str, data: dict, files: tuple[str, ...]) -> Profile:
         no_source={t: tuple(c) for t, c in data.get("no_source", {}).items()},
         no_source_tables=tuple(data.get("no_source_tables", ())),
         expected_codes={t: {c: tuple(codes) for c, codes in cols.items()} for t, cols in data.get("expected_codes", {}).items()},
+        reader=data.get("reader"),
+        approximations=dict(data.get("approximations", {})),
+        refused=dict(data.get("refused", {})),
     )
 
 

@@ -30,12 +30,12 @@ def no_source(name: str, tables: Mapping[str, Table]) -> tuple[dict[str, tuple[s
     gives = RETURNS[name].GIVES
     columns = {t: tuple(c.name for c in tables[t].columns if c.name not in given) for t, given in gives.items() if t in tables}
     missing = tuple(sorted(t for t in tables if t not in gives and t != "ref_benchmarks"))  # ref_population: beside the files
-    return {t: c for t, c in columns.items() if c}, missing + tuple(t for t in getattr(RETURNS[name], "MAY_BE_ABSENT", ()) if t not in missing)
+    return {t: c for t, c in columns.items() if c}, missing + tuple(t for t in may_be_absent(name) if t not in missing)
 
 
-def approximations(name: str) -> Mapping[str, str]:
-    """The indicators the return gives only approximately, with the approximation in words."""
-    return getattr(RETURNS[name], "APPROXIMATIONS", {})
+def may_be_absent(name: str) -> tuple[str, ...]:
+    """The tables the return gives that its files may lack (then absent, as if it gave none)."""
+    return tuple(getattr(RETURNS[name], "MAY_BE_ABSENT", ()))
 
 
 def frames(name: str, path: Path, tables: Mapping[str, Table]) -> dict[str, pl.DataFrame]:

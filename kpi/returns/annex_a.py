@@ -13,7 +13,6 @@ from pathlib import Path
 from kpi.issues import Issue, KpiError, display_path
 
 NAME = "annex-a"
-DESCRIPTION = "Ofsted's Annex A: the workbook (.xlsx) of lists as at the inspection date"
 
 # Each list is found by its headers (never its sheet name): the one header only it has.
 LISTS = {
@@ -53,31 +52,6 @@ GIVES = {
                          "lega_legal_status_end_date"),
 }
 MAY_BE_ABSENT = tuple(GIVES)[1:]  # a workbook may lack any list
-
-_WINDOW = ("exact only for the months inside the 6 months before the Annex A extract date, which is all the lists hold: "
-           "earlier months are short")
-APPROXIMATIONS = {
-    "CSC 004i": _WINDOW, "CSC 004k": _WINDOW, "CSC 013": _WINDOW, "CSC 014": _WINDOW,
-    "CSC 035": _WINDOW, "CSC 038": _WINDOW + ", so a year to date reaching further back is short",
-    "CSC 040": _WINDOW, "CSC 058": _WINDOW, "CSC 078": _WINDOW, "CSC 098": _WINDOW, "CSC 165": _WINDOW,
-    "CSC 181": "as at the Annex A extract date: one plan per child (the latest), open now or closed in the 6 months",
-    "CSC 182": "as at the Annex A extract date: one plan per child (the latest), open now or closed in the 6 months",
-    "CSC 186": "as at the Annex A extract date: one plan per child (the latest)",
-    "CSC 187": "as at the Annex A extract date: one plan per child (the latest)",
-    "CSC 173": "as at the Annex A extract date: only the conferences after an S47 in the 6 months",
-    "CSC 161": "List 5 holds only the strategy discussions that began an S47",
-    "CSC 200": "as at the Annex A extract date: one period of care per child, its current legal status taken as held since care began",
-    "CSC 201": "as at the Annex A extract date: one period of care per child, its current legal status taken as held since care began",
-    "CSC 229": "as at the Annex A extract date: the placement before the most recent one is not known",
-}
-
-# Indicators that would count as 0 what the lists never hold (they look back past the 6 months).
-REFUSED = {
-    "CSC 032": "the referrals before the Annex A window (a re-referral looks 12 months back; List 3 holds 6)",
-    "CSC 034": "the referrals before the Annex A window (a re-referral looks 12 months back; List 3 holds 6)",
-    "CSC 188": "the CP plans before the latest (List 7 holds one plan per child)",
-    "CSC 228": "the placements before the most recent one (List 8 holds only the current placement)",
-}
 
 _CODE = re.compile(r"^\s*(?:[a-z]{1,2}\)\s*)?(?:[a-z]\.)?([A-Za-z0-9]{1,6})\s*(?::|-|–|\s|$)")
 

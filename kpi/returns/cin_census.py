@@ -12,7 +12,6 @@ from pathlib import Path
 from kpi.issues import Issue, KpiError, display_path
 
 NAME = "cin-census"
-DESCRIPTION = "the Children in Need census: a folder of its XML files, one per census year"
 
 GENDER = {"1": "M", "2": "F", "0": "U", "9": "U", "M": "M", "F": "F", "U": "U"}
 TRUE, FALSE = {"1", "TRUE", "Y", "YES"}, {"0", "FALSE", "N", "NO"}
@@ -32,11 +31,6 @@ GIVES = {
     "ssd_cp_plans": ("cppl_cp_plan_id", "cppl_person_id", "cppl_icpc_id", "cppl_cp_plan_start_date", "cppl_cp_plan_end_date",
                      "cppl_cp_plan_initial_category"),
     "ssd_cp_reviews": ("cppr_cp_review_id", "cppr_person_id", "cppr_cp_plan_id", "cppr_cp_review_date"),
-}
-
-APPROXIMATIONS = {
-    "CSC 161": "the census records only the strategy discussions that began an S47 (its start date)",
-    "CSC 164": "the census has no S47 end date: an S47 ends on its initial conference, and one needing none has no end",
 }
 
 

@@ -13,7 +13,6 @@ from kpi.issues import KpiError, display_path
 from kpi.returns.common import Problems, Rows, check_code, clean_id, march_31_ending, parse_date, read_csv
 
 NAME = "ssda903"
-DESCRIPTION = "the SSDA903 return (children looked after): a folder of its CSV files, or a folder of years' folders"
 
 # A file is recognised by its columns (as the DfE's validator does), not its name: the table whose
 # columns it holds, the most specific first.
@@ -65,19 +64,6 @@ GIVES = {
     "ssd_professionals": ("prof_professional_id", "prof_social_worker_registration_no", "prof_is_qualified_sw"),
 }
 MAY_BE_ABSENT = ("ssd_involvements", "ssd_professionals")
-
-# Indicators the return gives only approximately, and how (`kpi coverage`, and the scorecard's warnings).
-APPROXIMATIONS = {
-    "CSC 250": "the return's OC2 HEALTH_ASSESSMENT has no date: a health assessment is dated 31 March of its year, "
-               "so only the March value is meaningful",
-    "CSC 251": "the return's OC2 TEETH_CHECK has no date: a dental check is dated 31 March of its year, "
-               "so only the March value is meaningful",
-    "CSC 229": "a period of care begun before the earliest year given starts at its first episode in the files",
-    "CSC 227": "a worker is qualified when the SWEpisodes SW_ID is a Social Work England number (starts SW)",
-}
-
-# Indicators that would read as a number what the return never records (they count rows it cannot hold).
-REFUSED = {"CSC 247": "ssd_cla_health rows of type IHA (initial health assessments: the return records none)"}
 
 
 @dataclass
