@@ -115,6 +115,7 @@ class IndicatorResult:
     history: Mapping[date, MonthResult] = field(default_factory=dict, repr=False)
     breakdown: tuple[tuple[str, "IndicatorResult"], ...] | None = None  # per group, when asked for
     breakdown_error: str | None = None
+    approximation: str | None = None  # how the source gives this number only approximately; None when exact
 
 
 @dataclass(frozen=True)
@@ -159,15 +160,20 @@ def assess(
     authority: str = "",
     region: str = "",
     by: str | None = None,
+    approximations: Mapping[str, str] | None = None,
 ) -> Scorecard:
-    """The scorecard: every indicator's row (with its breakdown, if counted) and the summary counts."""
+    """The scorecard: every indicator's row (with its breakdown, if counted) and the summary counts;
+    `approximations` says, per indicator id, how the source gives its number only approximately."""
     results = []
     for indicator_plan in plan.indicators:
         indicator_counts = counts[indicator_plan.indicator.id]
         result = assess_indicator(plan, indicator_plan, indicator_counts, benchmarks)
+        approximation = (approximations or {}).get(indicator_plan.indicator.id) if not indicator_counts.error else None
+        if approximation:
+            result = replace(result, approximation=approximation)
         if indicator_counts.groups is not None or indicator_counts.group_error:
             groups = tuple(
-                (name, assess_indicator(plan, indicator_plan, group, benchmarks))
+                (name, replace(assess_indicator(plan, indicator_plan, group, benchmarks), approximation=result.approximation))
                 for name, group in (indicator_counts.groups or {}).items()
             )
             result = replace(result, breakdown=groups, breakdown_error=indicator_counts.group_error)

@@ -27,6 +27,7 @@ POLICIES = ("safe", "seed")
 WITHHELD_TEXT = "Suppressed due to low numbers"  # the seed's words, where a row has room for them
 WITHHELD_MARK = "c"  # as in DfE and ONS tables
 WITHHELD_LEGEND = "c: withheld, small numbers"
+APPROXIMATE_MARK = "≈"  # beside an indicator whose source gives its number only approximately; a note says how
 
 
 class Withheld:
@@ -99,6 +100,7 @@ class PublishedIndicator:
     error: str | None = None
     breakdown: tuple[tuple[str, "PublishedIndicator"], ...] | None = None
     breakdown_error: str | None = None
+    approximation: str | None = None  # how the source gives this number only approximately; None when exact
 
 
 @dataclass(frozen=True)
@@ -223,6 +225,7 @@ def _published_row(period: date, result: IndicatorResult, withheld: set[date], r
         target_status=status_now,
         benchmarks=result.benchmarks,
         error=result.error,
+        approximation=result.approximation,
     )
 
 

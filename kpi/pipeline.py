@@ -336,7 +336,7 @@ def compute_assessed(
     # The demo council is a North East council, as the seed's was (its benchmarks are the seed's).
     authority = config.authority_name or (DEMO_AUTHORITY if data is None else "")
     region = config.region_name or (DEMO_REGION if data is None else "")
-    scorecard = assess(plan, counts, benchmarks, authority, region, by)
+    scorecard = assess(plan, counts, benchmarks, authority, region, by, report.approximations)
     provenance = record_provenance(project, definitions, indicators, period, data, scale, by, reads, profile, given_date)
     return replace(scorecard, warnings=tuple(warnings + profiles.warnings(report, profile)), provenance=provenance)
 

@@ -17,8 +17,8 @@ from typing import Any
 
 from kpi.atomic import write_atomically
 from kpi.assess import STATUS_TEXT, TREND_SYMBOL, display
-from kpi.disclosure import (WITHHELD, WITHHELD_LEGEND, WITHHELD_MARK, WITHHELD_TEXT, PublishedIndicator, PublishedMonth,
-                            PublishedScorecard)
+from kpi.disclosure import (APPROXIMATE_MARK, WITHHELD, WITHHELD_LEGEND, WITHHELD_MARK, WITHHELD_TEXT, PublishedIndicator,
+                            PublishedMonth, PublishedScorecard)
 from kpi.periods import format_period
 from kpi.render_text import Screen, add_row, new_table, to_text
 
@@ -110,6 +110,7 @@ def _indicator_json(result: PublishedIndicator, by: str | None) -> dict[str, Any
         "suppressed": current.withheld,
         "withheld": withheld_paths(result),
         "error": result.error,
+        "approximation": result.approximation,
     } | ({"breakdown": {
         "by": by,
         "error": result.breakdown_error,
@@ -138,7 +139,7 @@ def csv_rows(scorecard: PublishedScorecard) -> list[list[Any]]:
         ["id", "title", "lead_officer", "service_group", "tier", "collected", "reported", "polarity", "unit"]
         + [f"benchmark_{a}" for a in BENCHMARK_AREAS]
         + outturn_labels + ["same_period_last_year"] + month_labels
-        + ["numerator", "denominator", "trend", "target", "target_status", "error"]
+        + ["numerator", "denominator", "trend", "target", "target_status", "error", "approximation"]
     )
     if scorecard.by:
         header = ["group"] + header
@@ -161,7 +162,7 @@ def csv_rows(scorecard: PublishedScorecard) -> list[list[Any]]:
             + ["" if r.benchmarks.get(a) is None else r.benchmarks[a] for a in BENCHMARK_AREAS]
             + [value(m) for _, m in r.outturns] + [value(r.same_period_last_year)] + [value(m) for m in r.months]
             + [count(r.current.numerator), count(r.current.denominator), r.trend,
-               "" if i.target is None else _number(i.target), r.target_status, r.error or ""]
+               "" if i.target is None else _number(i.target), r.target_status, r.error or "", r.approximation or ""]
         )
         if scorecard.by:
             rows[-1].insert(0, group or "")
@@ -215,7 +216,8 @@ def render_table(scorecard: PublishedScorecard, screen: Screen = Screen()) -> st
         den = WITHHELD_MARK if withheld else (display(r.current.denominator) if r.current.reported and r.current.denominator is not None else "-")
         status = "error" if r.error else STATUS_TEXT[r.target_status].lower()
         target = "-" if r.indicator.target is None else display(r.indicator.target)
-        add_row(table, r.indicator.id if group is None else "", title, *values, num, den, TREND_SYMBOL[r.trend] or "", target, status)
+        shown_id = r.indicator.id + (f" {APPROXIMATE_MARK}" if r.approximation else "")
+        add_row(table, shown_id if group is None else "", title, *values, num, den, TREND_SYMBOL[r.trend] or "", target, status)
     head = f"{scorecard.authority + ' ' if scorecard.authority else ''}scorecard, {format_period(scorecard.period)}"
     s = scorecard.summary
     summary = (
@@ -225,6 +227,8 @@ def render_table(scorecard: PublishedScorecard, screen: Screen = Screen()) -> st
     )
     notes = [WITHHELD_LEGEND] if any_withheld else []
     for r in results:
+        if r.approximation:
+            notes.append(f"{APPROXIMATE_MARK} {r.indicator.id}: approximate: {r.approximation}")
         if r.error:
             notes.append(f"{r.indicator.id}: error: {r.error}")
         if r.breakdown_error:
@@ -234,13 +238,16 @@ def render_table(scorecard: PublishedScorecard, screen: Screen = Screen()) -> st
 
 def parquet_table(scorecard: PublishedScorecard):
     """The long form: one row per indicator and month (id, month, numerator, denominator, value,
-    reported, suppressed); a withheld month has null numbers and `suppressed` true."""
+    reported, suppressed, approximation); a withheld month has null numbers and `suppressed` true; an
+    approximate number carries how it is approximate, an exact one null."""
     import pyarrow as pa
 
     ids, months, numerators, denominators, values, suppressed, reported, groups = [], [], [], [], [], [], [], []
+    approximations = []
     for r, group in _with_groups(_published_scorecard(scorecard)):
         for m in r.history:
             ids.append(r.indicator.id)
+            approximations.append(r.approximation)
             groups.append(group)
             months.append(m.month)
             withheld = m.withheld
@@ -258,6 +265,7 @@ def parquet_table(scorecard: PublishedScorecard):
         "value": pa.array(values, pa.float64()),
         "reported": pa.array(reported, pa.bool_()),
         "suppressed": pa.array(suppressed, pa.bool_()),
+        "approximation": pa.array(approximations, pa.string()),  # null when exact
     })
 
 

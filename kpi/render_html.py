@@ -19,7 +19,7 @@ from pathlib import Path
 import jinja2
 
 from kpi.assess import STATUS_TEXT, TREND_SYMBOL, display
-from kpi.disclosure import WITHHELD_LEGEND, WITHHELD_MARK, WITHHELD_TEXT, PublishedIndicator, PublishedMonth, PublishedScorecard
+from kpi.disclosure import APPROXIMATE_MARK, WITHHELD_LEGEND, WITHHELD_MARK, WITHHELD_TEXT, PublishedIndicator, PublishedMonth, PublishedScorecard
 from kpi.issues import KpiError, display_path
 from kpi.periods import format_period
 
@@ -78,6 +78,7 @@ class PageRow:
     status_text: str
     error: str | None
     sparkline: Sparkline | None
+    approximation: str | None = None  # how the source gives the number only approximately
 
 
 def render_html(scorecard: PublishedScorecard, generated: datetime | None = None, templates: Path | None = None) -> str:
@@ -165,6 +166,8 @@ def page_values(scorecard: PublishedScorecard, generated: datetime) -> dict:
         "suppressed_text": WITHHELD_TEXT,
         "withheld_legend": WITHHELD_LEGEND,
         "warnings": list(scorecard.warnings),
+        "approximate_mark": APPROXIMATE_MARK,
+        "approximations": [{"id": r.indicator.id, "text": r.approximation} for r in results if r.approximation],
         "provenance": scorecard.provenance.summary_lines() if scorecard.provenance else [],
     }
 
@@ -194,6 +197,7 @@ def page_row(r: PublishedIndicator, group: str | None = None) -> PageRow:
         target="-" if i.target is None else display(i.target),
         status=r.target_status, status_text=STATUS_TEXT[r.target_status], error=r.error,
         sparkline=sparkline([m.shown for m in r.months]),
+        approximation=r.approximation,
     )
 
 

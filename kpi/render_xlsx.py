@@ -82,6 +82,9 @@ def _table_sheet(workbook, scorecard: PublishedScorecard, f: dict) -> None:
     sheet.set_column(7, len(header) - 1, 10)
     sheet.set_column(len(header) - 1, len(header) - 1, 24)
     sheet.freeze_panes(1, 2)
+    approximation_column = len(header)  # how the source gives a number only approximately; blank when exact
+    sheet.write(0, approximation_column, "Approximation", f["head"])
+    sheet.set_column(approximation_column, approximation_column, 60)
     for n, r in enumerate(results, start=1):
         i = r.indicator
         texts = [i.id, i.title, i.lead_officer or "", i.service_group, COLLECTED_LABEL[i.collected], POLARITY_LABEL[i.polarity], UNIT_LABEL[i.unit]]
@@ -107,7 +110,8 @@ def _table_sheet(workbook, scorecard: PublishedScorecard, f: dict) -> None:
         sheet.write_string(n, c, TREND_SYMBOL[r.trend], f["centre"])
         _number(sheet, n, c + 1, i.target, f)
         sheet.write_string(n, c + 2, "Error: " + r.error if r.error else STATUS_TEXT[r.target_status], f[r.target_status])
-    sheet.autofilter(0, 0, len(results), len(header) - 1)
+        sheet.write_string(n, approximation_column, r.approximation or "", f["text"])
+    sheet.autofilter(0, 0, len(results), approximation_column)
 
 
 def _number(sheet, row: int, col: int, value: float | None, f: dict) -> None:

@@ -108,7 +108,7 @@ def test_json_shape_has_every_key_of_the_spec(kpi):
     scorecard = json.loads(result.stdout)
     keys = {"id", "title", "lead_officer", "service_group", "tier", "collected", "reported", "polarity", "unit",
             "value", "display", "numerator", "denominator", "months", "outturns", "same_period_last_year",
-            "benchmarks", "trend", "target", "target_status", "suppressed", "withheld", "error"}
+            "benchmarks", "trend", "target", "target_status", "suppressed", "withheld", "error", "approximation"}
     # SPEC §9, and what issues 10 and 11 add at the top level: the provenance of every number, the warnings.
     assert set(scorecard) == {"period", "authority", "summary", "indicators", "provenance", "warnings"}
     assert all(set(i) == keys for i in scorecard["indicators"])
@@ -140,7 +140,7 @@ def test_parquet_long_form(kpi, tmp_path):
     table = pq.read_table(out).to_pylist()
     september = [r for r in table if r["id"] == "TST 002" and str(r["month"]) == "2017-09-01"]
     assert september == [{"id": "TST 002", "month": september[0]["month"], "numerator": 3.0, "denominator": 4.0,
-                          "value": 75.0, "reported": True, "suppressed": False}]
+                          "value": 75.0, "reported": True, "suppressed": False, "approximation": None}]
 
 
 def test_table_on_request(kpi):

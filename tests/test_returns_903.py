@@ -217,3 +217,36 @@ def test_a_profile_naming_a_reader_kpi_lacks_is_an_error_naming_the_file(kpi, tm
     result = kpi("coverage", "--project", project, "--source", "mine")
     assert result.exit_code == 2 and "Traceback" not in result.stderr
     assert "profiles/mine.yaml names the reader 'ssda-903', which kpi does not have: write one of annex-a, cin-census, ssda903" in result.stderr
+
+
+def test_an_approximate_number_is_marked_in_every_output(kpi, tmp_path):
+    import polars as pl
+    import pyarrow.parquet as pq
+
+    from tests.conftest import scorecard_csv
+
+    out = tmp_path / "903"
+    assert kpi("demo", "--out", out, "--format", "ssda903").exit_code == 0
+    how = "the return's OC2 HEALTH_ASSESSMENT has no date: a health assessment is dated 31 March of its year, so only the March value is meaningful"
+    args = ("compute", "--period", "2017-09", "--data", out, "--source", "ssda903", "--indicators", "CSC 250,CSC 201")
+    written = {}
+    for fmt in ("json", "csv", "table", "html", "xlsx", "parquet"):
+        written[fmt] = tmp_path / f"scorecard.{fmt}"
+        result = kpi(*args, "--format", fmt, "--output", written[fmt])
+        assert result.exit_code == 0, result.stderr
+    rows = {r["id"]: r for r in json.loads(written["json"].read_text())["indicators"]}
+    assert rows["CSC 250"]["approximation"] == how and rows["CSC 201"]["approximation"] is None
+    rows = {r["id"]: r for r in scorecard_csv(written["csv"].read_text())}
+    assert rows["CSC 250"]["approximation"] == how and rows["CSC 201"]["approximation"] == ""
+    table = written["table"].read_text()
+    assert re.search(r"^CSC 250 ≈", table, re.M) and not re.search(r"^CSC 201 ≈", table, re.M)
+    assert f"≈ CSC 250: approximate: {how}" in " ".join(table.split())
+    page = written["html"].read_text()
+    assert f'<td>CSC 250 <abbr class="approx" title="approximate: {how}">≈</abbr></td>' in page.replace("&#39;", "'")
+    assert f"<li>≈ CSC 250: approximate: {how}</li>" in page.replace("&#39;", "'") and "<td>CSC 201</td>" in page
+    sheet = pl.read_excel(written["xlsx"], sheet_name="Scorecard", infer_schema_length=0)
+    by_id = dict(zip(sheet["Indicator"], sheet["Approximation"]))
+    assert by_id["CSC 250"] == how and by_id["CSC 201"] in ("", None)
+    long = pq.read_table(written["parquet"]).to_pylist()
+    assert {r["approximation"] for r in long if r["id"] == "CSC 250"} == {how}
+    assert {r["approximation"] for r in long if r["id"] == "CSC 201"} == {None}
