@@ -34,6 +34,21 @@ def _data_location(value: str | None):
     return data_location(value)
 
 
+def _data_to_read(proj, value: str | None, source: str | None, profile_alone: bool = False):
+    """What a command reads: --data as given, else kpi.toml's `data` or its [[data]] entries. --data and
+    --source on the command line replace the entries; --source alone, without --data, names no data to
+    read them with, so it is refused (`kpi coverage` then says what the profile alone gives)."""
+    given = _data_location(value)
+    if given is not None or not proj.config.data_entries:
+        return given or proj.config.data
+    if source is not None:
+        if profile_alone:
+            return None
+        raise KpiError("--source replaces kpi.toml's [[data]] entries only with --data: give the folder or file to read "
+                       "through it, or leave out --source to read the entries")
+    return proj.config.data_entries
+
+
 DataOption = typer.Option(None, "--data", help="Folder of extracts (<table>.csv, .parquet, .xlsx), a DuckDB file, or a database URL (postgresql://user@host/db?schema=ssd_development, mssql://...; docs/database.md). Default: kpi.toml's `data`, else the demo council.")
 SourceOption = typer.Option(None, "--source", help="The source profile the files are read with, e.g. ssd-systemc (default: kpi.toml's `source`, else ssd; `kpi sources` lists them).")
 
@@ -135,7 +150,7 @@ def compute(
         raise KpiError("no indicator matches the filters given: `kpi list` shows them all")
     if by is not None and not by.isidentifier():
         raise KpiError(f"--by {by!r} is not a column name")
-    scorecard = pipeline.compute(proj, definitions, chosen, month, _data_location(data) or proj.config.data, scale, by, _progress(), source,
+    scorecard = pipeline.compute(proj, definitions, chosen, month, _data_to_read(proj, data, source), scale, by, _progress(), source,
                                  _date_option("--extract-date", extract_date))
     for warning in scorecard.warnings:
         typer.echo(f"warning: {warning}", err=True)
@@ -355,7 +370,7 @@ def drill(
     chosen = [i for i in definitions.indicators if i.id.lower() == indicator_id.lower()]
     if not chosen:
         raise unknown_id(indicator_id, definitions.indicators)
-    rows = pipeline.drill_rows(proj, definitions, chosen[0], month, part, _data_location(data) or proj.config.data, allow_suppressed, source)
+    rows = pipeline.drill_rows(proj, definitions, chosen[0], month, part, _data_to_read(proj, data, source), allow_suppressed, source)
     typer.echo(f"these {len(rows.rows)} rows are case-level records about children: keep them as your data protection rules require", err=True)
     _write(render_text.rows_text(rows.columns, rows.rows, fmt, _screen()))
 
@@ -389,7 +404,7 @@ def check_data(
         except ValueError:
             raise KpiError(f"--extract-date {extract_date!r} is not a date: write it as YYYY-MM-DD") from None
     definitions = pipeline.load_definitions(proj)
-    findings, present = pipeline.check_data(definitions, _data_location(data) or proj.config.data, when, project=proj, source=source)
+    findings, present = pipeline.check_data(definitions, _data_to_read(proj, data, source), when, project=proj, source=source)
     _write(render_text.findings_text(findings, present, examples, _screen()))
     typer.echo(render_text.findings_summary(findings, present), err=True)
 
@@ -427,7 +442,7 @@ def coverage(
 
     proj = open_project(project)
     definitions = pipeline.load_definitions(proj)
-    profile, rows, warnings = pipeline.coverage(proj, definitions, _data_location(data) or proj.config.data, source)
+    profile, rows, warnings = pipeline.coverage(proj, definitions, _data_to_read(proj, data, source, profile_alone=True), source)
     for warning in warnings:
         typer.echo(f"warning: {warning}", err=True)
     _write(render_text.coverage_text(rows, _screen()))

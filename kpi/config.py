@@ -19,6 +19,26 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 
 
 @dataclass(frozen=True)
+class DataEntry:
+    """One `[[data]]` entry of kpi.toml: the files at `path` read through the source `source`; `tables`,
+    when given, the canonical tables this entry supplies (else every table its files hold)."""
+
+    number: int  # its place in kpi.toml's list, from 1
+    source: str
+    path: Path
+    tables: tuple[str, ...] | None = None
+
+    def to_dict(self) -> dict:
+        """The entry as the provenance records it (for `kpi compute --reproduce`)."""
+        return {"source": self.source, "path": str(self.path), "tables": list(self.tables) if self.tables is not None else None}
+
+    @property
+    def label(self) -> str:
+        """The entry as messages name it: `kpi.toml [[data]] entry 2 (source cin-census, path cin)`."""
+        return f"kpi.toml [[data]] entry {self.number} (source {self.source}, path {display_path(self.path)})"
+
+
+@dataclass(frozen=True)
 class Config:
     """The settings of one council's project."""
 
@@ -31,6 +51,7 @@ class Config:
     disclosure_policy: str = "safe"  # trend and status next to a withheld value: safe | seed (docs/rules.md)
     round_to: int | None = None  # published counts rounded to the nearest multiple of this
     data: Path | str | None = None  # a folder or file, or a database URL (text)
+    data_entries: tuple[DataEntry, ...] = ()  # [[data]]: several sources, each supplying its tables
     query_time_limit: float = 600.0  # seconds one indicator query may run before it is stopped
     source: str | None = None  # the source profile the extracts are read with (profiles/*.yaml)
     profile: dict | None = field(default=None, hash=False, compare=False)  # [profile]: overrides of it
@@ -55,7 +76,8 @@ _KEYS: dict[str, tuple[tuple[type, ...], str]] = {
     "suppress_below": ((int,), "a whole number, e.g. 5"),
     "disclosure_policy": ((str,), "\"safe\" or \"seed\""),
     "round_to": ((int,), "a whole number above 0, e.g. 5"),
-    "data": ((str,), "a folder, e.g. \"extracts/\", or a database URL, e.g. \"postgresql://kpi@reporting/ssd?schema=ssd_development\""),
+    "data": ((str, list), "a folder, e.g. \"extracts/\", or a database URL, e.g. \"postgresql://kpi@reporting/ssd?schema=ssd_development\", "
+             "or a list of [[data]] entries, each with `source` and `path`"),
     "query_time_limit": ((int, float), "a number of seconds, e.g. 600"),
     "source": ((str,), "a source profile's name, e.g. \"ssd-systemc\" (`kpi sources` lists them)"),
     "profile": ((dict,), "a table of overrides of the source profile, e.g. [profile.value_maps.ssd_legal_status.lega_legal_status]"),
@@ -181,9 +203,42 @@ def read_config(path: Path) -> Config:
         raise KpiError("\n".join(problems))
     if "closure_days" in values:
         values["closure_days"] = tuple(closure)
+    if isinstance(values.get("data"), list):
+        values["data_entries"], problems = _data_entries(values.pop("data"), path, shown)
+        if problems:
+            raise KpiError("\n".join(problems))
     if "data" in values and not _DATABASE_URL.match(str(values["data"])):  # a database URL stays as written
         values["data"] = (path.parent / str(values["data"])).resolve()
     return Config(**values)
+
+
+_ENTRY_KEYS = ("source", "path", "tables")
+
+
+def _data_entries(items: list, path: Path, shown: str) -> tuple[tuple[DataEntry, ...], list[str]]:
+    """kpi.toml's `[[data]]` list as entries, their paths relative to kpi.toml, and the problems, each
+    naming the entry."""
+    entries, problems = [], []
+    for number, item in enumerate(items, start=1):
+        where = f"{shown}: [[data]] entry {number}"
+        if not isinstance(item, dict):
+            problems.append(f"{where} must be a table with `source` and `path` (write it as [[data]] with source = ... and path = ...), not {item!r}")
+            continue
+        unknown = [k for k in item if k not in _ENTRY_KEYS]
+        if unknown:
+            problems.append(f"{where}: unknown key `{unknown[0]}`: an entry takes source, path and tables")
+        source, folder, tables = item.get("source"), item.get("path"), item.get("tables")
+        if not isinstance(source, str) or not source:
+            problems.append(f"{where} has no `source`: say how its files are read, e.g. source = \"ssda903\" (`kpi sources` lists them)")
+        if not isinstance(folder, str) or not folder:
+            problems.append(f"{where} has no `path`: give the folder or file it reads, e.g. path = \"returns/903\"")
+        elif _DATABASE_URL.match(folder):
+            problems.append(f"{where}: `path` is a database URL; a [[data]] entry reads files: give the database as the one `data = \"...\"`")
+        if tables is not None and (not isinstance(tables, list) or not tables or not all(isinstance(t, str) and t for t in tables)):
+            problems.append(f"{where}: `tables` must be a list of canonical table names, e.g. tables = [\"ssd_contacts\"], not {tables!r}")
+        if not problems:
+            entries.append(DataEntry(number, source, (path.parent / folder).resolve(), tuple(tables) if tables is not None else None))
+    return tuple(entries), problems
 
 
 def _range_problems(values: dict[str, object], shown: str) -> list[str]:

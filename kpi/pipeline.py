@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import fnmatch
 import time
-from contextlib import contextmanager
-from dataclasses import replace
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Mapping
@@ -18,10 +18,10 @@ import duckdb
 
 from kpi import __version__, database, database_source, profiles
 from kpi.assess import Scorecard, assess
-from kpi.config import Config, Project
+from kpi.config import Config, DataEntry, Project
 from kpi.definitions import Definitions, Indicator
 from kpi.disclosure import DisclosureRules, PublishedScorecard, publish
-from kpi.extracts import Table, find_sources, load_table, survey_tables, table_definitions
+from kpi.extracts import Source, Table, find_sources, load_table, survey_tables, table_definitions
 from kpi.issues import Issue, KpiError, display_path
 from kpi.load import load_indicators, load_query_files
 from kpi.periods import add_months, format_period
@@ -80,6 +80,8 @@ def open_database(
         _load_demo(con, definitions.tables, scale)
         if reads is not None:
             reads.extend(_demo_reads(con, sorted(needed), scale))
+    elif isinstance(data, tuple):  # kpi.toml's [[data]] entries, each with its profile
+        _load_entries(con, definitions.tables, plan, data, needed, progress, report or profiles.LoadReport(), reads, config or Config())
     elif database_source.is_database_url(data):
         _load_database(con, definitions.tables, plan, str(data), needed, progress, profile or profiles.CANONICAL,
                        report or profiles.LoadReport(), reads, config or Config())
@@ -194,6 +196,163 @@ def _load_files(
     profiles.fill_lookups(con, profile, report, set(chosen))
 
 
+@dataclass(frozen=True)
+class Supplier:
+    """One [[data]] entry of kpi.toml with the source profile its files are read through."""
+
+    entry: DataEntry
+    profile: profiles.Profile
+
+
+def data_suppliers(project: Project, entries: tuple[DataEntry, ...]) -> tuple[Supplier, ...]:
+    """The [[data]] entries with their profiles; an entry whose path is missing or whose source is not a
+    profile is a KpiError naming kpi.toml and the entry."""
+    suppliers = []
+    for entry in entries:
+        if not entry.path.exists():
+            raise KpiError(f"{entry.label}: {display_path(entry.path)} does not exist: give the folder or file of its files "
+                           "(a path relative to kpi.toml)")
+        try:
+            profile = profiles.load_profile(project, entry.source)
+        except KpiError as error:
+            raise KpiError(f"{entry.label}: {error}", error.issues) from None
+        suppliers.append(Supplier(entry, profile))
+    return tuple(suppliers)
+
+
+def combined_profile(suppliers: tuple[Supplier, ...]) -> profiles.Profile:
+    """What names the sources of several entries in the provenance and the messages (`ssda903 + cin-census`)."""
+    files = tuple(dict.fromkeys(f for s in suppliers for f in s.profile.files))
+    return profiles.Profile(" + ".join(s.profile.name for s in suppliers), "kpi.toml's [[data]] entries", files)
+
+
+def _resolve_source(project: Project, data, source: str | None):
+    """(what open_database reads, the profile that names it): kpi.toml's [[data]] entries with their
+    profiles, or `data` read through the profile `source`."""
+    if isinstance(data, tuple):
+        suppliers = data_suppliers(project, data)
+        return suppliers, combined_profile(suppliers)
+    return data, profiles.load_profile(project, source)
+
+
+def assign_tables(suppliers: tuple[Supplier, ...], folders: list[Path], tables: Mapping[str, Table]) -> tuple[dict[str, int], dict[str, Source]]:
+    """Which entry supplies each table (its index), and the file. An entry with `tables` supplies only
+    those, each of which its files must hold; one without, every table its files hold. A table two
+    entries supply is a KpiError naming both, unless their files are the same (a ref_population.csv
+    copied beside each return): then the first listed."""
+    found, issues = [], []
+    for supplier, folder in zip(suppliers, folders):
+        entry = supplier.entry
+        sources, problems = find_sources(folder, tables)
+        issues += [replace(p, message=f"{entry.label}: {p.message}") for p in problems]
+        if entry.tables is not None:
+            for name in entry.tables:
+                if name not in tables:
+                    issues.append(Issue("data-entry", f"{entry.label} names {name!r} in `tables`, which is not a canonical table "
+                                        "(schemas/extracts.yaml; `kpi coverage` lists what each indicator reads)", "kpi.toml"))
+                elif name not in sources:
+                    issues.append(Issue("data-entry", f"{entry.label} names {name} in `tables`, but its files do not hold it", "kpi.toml"))
+            sources = {t: s for t, s in sources.items() if t in entry.tables}
+        found.append(sources)
+    owners: dict[str, int] = {}
+    for name in tables:
+        givers = [n for n, sources in enumerate(found) if name in sources]
+        if len(givers) > 1 and len({_content(found[n][name]) for n in givers}) > 1:
+            both = " and ".join(suppliers[n].entry.label for n in givers)
+            other = givers[-1]
+            rest = ", ".join(f'"{t}"' for t in sorted(found[other]) if t != name)
+            issues.append(Issue("data-entry", f"the table {name} is supplied by {both}", "kpi.toml",
+                                hint=f"say which one supplies it with `tables`, e.g. on entry {suppliers[other].entry.number}: tables = [{rest}]"))
+        elif givers:
+            owners[name] = givers[0]
+    if issues:
+        raise KpiError("the [[data]] entries of kpi.toml cannot be combined as they are", issues)
+    return owners, {name: found[n][name] for name, n in owners.items()}
+
+
+def _content(source: Source) -> str | None:
+    return file_sha256(source.path) if source.path.is_file() else str(source.path)
+
+
+def _load_entries(
+    con: duckdb.DuckDBPyConnection, tables: Mapping[str, Table], plan: Plan, suppliers: tuple[Supplier, ...],
+    needed: set[str], progress: Callable[[str], None] | None, report: profiles.LoadReport,
+    reads: list[DataRead] | None, config: Config,
+) -> None:
+    """The tables of several [[data]] entries: each from the one entry that supplies it (assign_tables),
+    read through that entry's profile; an indicator is approximate or refused as the profile of the
+    entry supplying the tables it reads says."""
+    with ExitStack() as stack:
+        folders = [stack.enter_context(_readable(s.profile, s.entry.path, tables)) for s in suppliers]
+        owners, sources = assign_tables(suppliers, folders, tables)
+        report.table_sources.update({name: suppliers[n].profile.name for name, n in owners.items()})
+        _note_approximations(plan, suppliers, owners, sources, report)
+        needed = needed | {t for n, s in enumerate(suppliers) for t in s.profile.lookup_tables({t for t in needed if owners.get(t) == n})}
+        issues = []
+        for name in sorted(needed):
+            if name in sources:
+                continue
+            if tables[name].extension or all(name in s.profile.no_source_tables for s in suppliers):
+                report.absent_tables.add(name)  # no entry's source has it: the indicators reading it say so
+            elif name not in REFERENCE_TABLES:
+                issues.append(Issue("missing-table", f"no [[data]] entry supplies the table {name}, and {', '.join(plan.needing(name))} need it",
+                                    "kpi.toml", hint="add an entry whose files hold it, or name it in an entry's `tables`, or leave out those indicators"))
+        chosen = sorted(name for name in sources if name in needed)
+        _load_reference_targets(con, tables, sources, needed, config)
+        checksums: dict[int, str] = {}
+        for number, name in enumerate(chosen, start=1):
+            supplier = suppliers[owners[name]]
+            problems = load_table(con, tables[name], sources[name], adapt=profiles.adapter(supplier.profile, report),
+                                  two_digit_year_pivot=config.two_digit_year_pivot, encoding=config.encoding.get(name))
+            issues.extend(problems)
+            if reads is not None and not problems:
+                reads.append(_entry_read(supplier, name, sources[name], _rows(con, name), checksums, owners[name]))
+            if progress:
+                progress(f"[{number}/{len(chosen)}] {name} from {supplier.entry.label}: {len(problems)} problem(s)" if problems
+                         else f"[{number}/{len(chosen)}] {name} from {supplier.entry.label}")
+        if issues:
+            raise KpiError("the [[data]] entries of kpi.toml cannot be used as they are", issues)
+        for n, supplier in enumerate(suppliers):
+            profiles.fill_lookups(con, supplier.profile, report, {t for t in chosen if owners[t] == n})
+
+
+def _made_by_reader(supplier: Supplier, source: Source) -> bool:
+    """Whether a return's reader made this table (not a canonical file given beside the return)."""
+    return supplier.profile.reader is not None and not source.path.is_symlink()
+
+
+def _entry_read(supplier: Supplier, name: str, source: Source, rows: int, checksums: dict[int, str], index: int) -> DataRead:
+    """The provenance of one table of a [[data]] entry: the entry, and the file (or the return) it came from."""
+    entry = supplier.entry
+    where = f"[[data]] entry {entry.number}, source {entry.source}"
+    if _made_by_reader(supplier, source):
+        from kpi import returns
+
+        checksum = checksums.setdefault(index, returns.files_sha256(entry.path))
+        return DataRead(name, f"{display_path(entry.path)} (the {supplier.profile.reader} return; {where})", rows, checksum)
+    shown = display_path(entry.path / source.path.name) if supplier.profile.reader is not None else source.shown
+    return DataRead(name, f"{shown} ({where})", rows, file_sha256(source.path) if source.kind != "duckdb" else None)
+
+
+def _note_approximations(plan: Plan, suppliers: tuple[Supplier, ...], owners: Mapping[str, int], sources: Mapping[str, Source],
+                         report: profiles.LoadReport) -> None:
+    """An indicator is approximate (or refused) as an entry's profile says when it reads a table that
+    entry supplies (for a return, one its reader made: not a file given beside it)."""
+    for indicator_plan in plan.indicators:
+        indicator_id = indicator_plan.indicator.id
+        for n, supplier in enumerate(suppliers):
+            mine = [t for t in indicator_plan.tables if owners.get(t) == n and (supplier.profile.reader is None or _made_by_reader(supplier, sources[t]))]
+            if not mine:
+                continue
+            how = supplier.profile.approximations.get(indicator_id)
+            if how:
+                earlier = report.approximations.get(indicator_id)
+                report.approximations[indicator_id] = f"{earlier}; {how}" if earlier else how
+                report.approximated_by[indicator_id] = " + ".join(filter(None, (report.approximated_by.get(indicator_id), supplier.profile.name)))
+            if indicator_id in supplier.profile.refused:
+                report.refused[indicator_id] = supplier.profile.refused[indicator_id]
+
+
 def _load_database(
     con: duckdb.DuckDBPyConnection, tables: Mapping[str, Table], plan: Plan, url: str, needed: set[str],
     progress: Callable[[str], None] | None, profile: profiles.Profile, report: profiles.LoadReport,
@@ -221,6 +380,8 @@ def _shown_data(data: Path | str | None) -> str | None:
     """--data as recorded: a database URL with its password masked, a folder or file resolved."""
     if data is None:
         return None
+    if isinstance(data, tuple):  # [[data]] entries
+        return " + ".join(f"{s.entry.path} ({s.entry.source})" for s in data)
     return database_source.parse_url(str(data)).shown if database_source.is_database_url(data) else str(Path(data).resolve())
 
 
@@ -319,11 +480,11 @@ def compute_assessed(
     refused = definition_errors(definitions, indicators)
     plan = plan_scorecard(indicators, period, list(definitions.shared), definitions.tables, config.fy_start_month)
     runnable = replace(plan, indicators=tuple(p for p in plan.indicators if p.indicator.id not in refused))
-    profile, report = profiles.load_profile(project, source), profiles.LoadReport()
+    (data, profile), report = _resolve_source(project, data, source), profiles.LoadReport()
     reads: list[DataRead] = []
     con = open_database(definitions, runnable, data, config.closure_days, scale, progress, profile, report, reads, config)
     try:
-        warnings = coverage_warnings(con, definitions.tables, runnable, given_date, config.reference_match_min)
+        warnings = coverage_warnings(con, definitions.tables, runnable, given_date, config.reference_match_min, report.table_sources)
         blocked = profiles.blocked_indicators(definitions, runnable, report)
         report.approximations = {i: a for i, a in report.approximations.items() if i not in blocked}
         runnable = replace(runnable, indicators=tuple(p for p in runnable.indicators if p.indicator.id not in blocked))
@@ -361,6 +522,7 @@ def record_provenance(
         git_dirty=dirty,
         source="demo" if data is None else (profile.name if profile is not None else profiles.DEFAULT_SOURCE),
         data=_shown_data(data),
+        data_entries=tuple(s.entry.to_dict() for s in data) if isinstance(data, tuple) else (),
         extract_date=extract_date,
         generated_at=now(),
         period=format_period(period),
@@ -400,11 +562,12 @@ def refuse_uncovered_month(period: date, extract_date: date, told_by: str) -> No
 
 def coverage_warnings(
     con: duckdb.DuckDBPyConnection, tables: Mapping[str, Table], plan: Plan, extract_date: date | None,
-    reference_match_min: float,
+    reference_match_min: float, origins: Mapping[str, str] | None = None,
 ) -> list[str]:
     """Without an extract date given, refuse a reporting month after the latest date in the data (warn
     of one it ends inside of); warn of months before the data begin and of references that do not
-    join (ids that lost leading zeros or gained padding). One scan per table read."""
+    join (ids that lost leading zeros or gained padding; or, with `origins`, the table of each
+    source, two tables read from different sources). One scan per table read."""
     survey = survey_tables(con, tables, sorted(plan.tables))
     warnings = []
     latest = max((s.latest for s in survey.values() if s.latest is not None), default=None)
@@ -432,10 +595,13 @@ def coverage_warnings(
         for reference in found.references:
             if reference.values and reference.share < reference_match_min:
                 examples = ", ".join(repr(v) for v in reference.unmatched_examples)
+                apart = (origins or {}).get(reference.table), (origins or {}).get(reference.target.split(".")[0])
+                check = ("check the ids are written alike in both (leading zeros, spaces, `.0`)" if None in apart or apart[0] == apart[1] else
+                         f"{reference.table} is read from source {apart[0]} and {reference.target.split('.')[0]} from {apart[1]}: "
+                         "the children of one may not all be in the other (kpi.toml's [[data]] `tables` say which entry supplies each)")
                 warnings.append(
                     f"{reference.table}.{reference.column}: only {reference.share:.1%} of its {reference.values:,} values are "
-                    f"found in {reference.target} (not found: {examples}): check the ids are written alike in both "
-                    f"(leading zeros, spaces, `.0`)"
+                    f"found in {reference.target} (not found: {examples}): {check}"
                 )
     return warnings
 
@@ -455,7 +621,7 @@ def drill_rows(
     config = project.config
     plan = plan_indicator(indicator, [month], list(definitions.shared), definitions.tables, config.fy_start_month)
     whole = plan_scorecard([indicator], month, list(definitions.shared), definitions.tables, config.fy_start_month)
-    profile, report = profiles.load_profile(project, source), profiles.LoadReport()
+    (data, profile), report = _resolve_source(project, data, source), profiles.LoadReport()
     con = open_database(definitions, whole, data, config.closure_days, profile=profile, report=report, config=config)
     try:
         blocked = profiles.blocked_indicators(definitions, whole, report)
@@ -499,18 +665,26 @@ def check_data(definitions: Definitions, data: Path | None, extract_date: date |
             present = set(definitions.tables)
             extract_date = extract_date or demo.EXTRACT_DATE
         else:
-            profile = profiles.load_profile(project, source) if project else profiles.CANONICAL
+            data, profile = _resolve_source(project, data, source) if project else (data, profiles.CANONICAL)
+            suppliers = data if isinstance(data, tuple) else (Supplier(DataEntry(1, profile.name, Path(data)), profile),)
             report = profiles.LoadReport()
-            with _readable(profile, data, definitions.tables) as folder:
-                sources, issues = find_sources(folder, definitions.tables)
+            with ExitStack() as stack:
+                folders = [stack.enter_context(_readable(s.profile, s.entry.path, definitions.tables)) for s in suppliers]
+                if isinstance(data, tuple):
+                    owners, sources = assign_tables(suppliers, folders, definitions.tables)
+                    issues = []
+                else:
+                    (sources, issues), owners = find_sources(folders[0], definitions.tables), {}
                 for name, found in sorted(sources.items()):
                     issues.extend(load_table(con, definitions.tables[name], found, check_keys=False,
-                                             adapt=profiles.adapter(profile, report),
+                                             adapt=profiles.adapter(suppliers[owners.get(name, 0)].profile, report),
                                              two_digit_year_pivot=config.two_digit_year_pivot, encoding=config.encoding.get(name)))
             if issues:
-                raise KpiError(f"the extracts in {display_path(data)} cannot be read", issues)
+                where = "the [[data]] entries of kpi.toml" if isinstance(data, tuple) else f"the extracts in {display_path(data)}"
+                raise KpiError(f"{where} cannot be read", issues)
             present = set(sources)
-            profiles.fill_lookups(con, profile, report, present)
+            for n, supplier in enumerate(suppliers):
+                profiles.fill_lookups(con, supplier.profile, report, {t for t in present if owners.get(t, 0) == n})
             profile_findings = profiles.findings(report, profile)
         database.lock(con)
         return profile_findings + check_tables(con, definitions.tables, present, extract_date or date.today()), present
@@ -527,7 +701,7 @@ def coverage(
     the warnings about the data)."""
     month = date.today().replace(day=1)
     plan = plan_scorecard(indicators or definitions.indicators, month, list(definitions.shared), definitions.tables, project.config.fy_start_month)
-    profile = profiles.load_profile(project, source)
+    data, profile = _resolve_source(project, data, source)
     if data is None:
         report = profiles.assumed_report(profile, definitions.tables)
     else:

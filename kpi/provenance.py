@@ -47,6 +47,7 @@ class Provenance:
     period: str
     selection: Mapping[str, str | None] = field(default_factory=dict)  # the filters and --by of the run
     tables: tuple[DataRead, ...] = ()
+    data_entries: tuple[Mapping[str, Any], ...] = ()  # kpi.toml's [[data]] entries read: source, path, tables
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -59,7 +60,7 @@ class Provenance:
             "period": self.period,
             "selection": dict(self.selection),
             "tables": [t.to_dict() for t in self.tables],
-        }
+        } | ({"data_entries": [dict(e) for e in self.data_entries]} if self.data_entries else {})
 
     def summary_lines(self) -> list[str]:
         """The record as short lines of text, for the footers of CSV, xlsx and HTML."""

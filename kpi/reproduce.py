@@ -13,7 +13,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
-from kpi.config import Project
+from kpi.config import DataEntry, Project
 from kpi.issues import KpiError, display_path
 from kpi.periods import PeriodError, parse_period
 from kpi.provenance import differences
@@ -66,19 +66,33 @@ def reproduce(
     # A database is recorded by its URL with the password masked: give the password as the driver's
     # usual files or environment do (docs/database.md), and the same URL reads it again.
     data = None if not recorded else recorded if "://" in recorded else Path(recorded)
+    if provenance.get("data_entries"):  # kpi.toml's [[data]] entries, each read through its own source
+        data = _entries(path, provenance["data_entries"])
     if isinstance(data, str) and "***" in data:
         raise KpiError(f"{display_path(path)} was computed from {data}, whose password is not recorded: "
                        "give it through PGPASSWORD or ~/.pgpass and run the compute again with --data")
     if isinstance(data, Path) and not data.exists():
         raise KpiError(f"{display_path(path)} was computed from {data}, which is no longer there: "
                        "put the extracts back where they were to reproduce it")
-    source = provenance.get("source") if provenance.get("source") not in (None, "demo") else None
+    source = provenance.get("source") if provenance.get("source") not in (None, "demo") and not isinstance(data, tuple) else None
     extract_date = date.fromisoformat(provenance["extract_date"]) if provenance.get("extract_date") else None
     current = compute(period, data, list(selection.get("indicators") or []), selection.get("by"),
                       int(selection.get("scale") or 1), source, extract_date)
     numbers = compare_scorecards(record, current)
     causes = differences(provenance, current.get("provenance") or {}) if numbers else []
     return Reproduction(display_path(path), tuple(numbers), tuple(causes))
+
+
+def _entries(path: Path, recorded: list) -> tuple[DataEntry, ...]:
+    entries = []
+    for number, entry in enumerate(recorded, start=1):
+        folder = Path(entry["path"])
+        if not folder.exists():
+            raise KpiError(f"{display_path(path)} was computed from {folder} ([[data]] entry {number}), which is no longer there: "
+                           "put the files back where they were to reproduce it")
+        tables = tuple(entry["tables"]) if entry.get("tables") is not None else None
+        entries.append(DataEntry(number, entry["source"], folder, tables))
+    return tuple(entries)
 
 
 def compare_scorecards(recorded: Mapping[str, Any], current: Mapping[str, Any]) -> list[str]:

@@ -139,5 +139,8 @@ def coverage(definitions: Definitions, plan: Plan, report: LoadReport) -> list[C
         approximation = None if needs else report.approximations.get(indicator.id)
         if approximation:
             reason = f"approximate: {approximation}"
+        read_from = sorted({report.table_sources[t] for t in indicator_plan.tables if t in report.table_sources})
+        if read_from and not needs:  # several sources read: say which this indicator's tables came from
+            reason += f" (from {', '.join(read_from)})"
         rows.append(Coverage(indicator.id, indicator.title, not needs, reason, approximation))
     return rows

@@ -44,6 +44,8 @@ class LoadReport:
     notes: list[Note] = field(default_factory=list)               # rows the profile could not read as it says
     refused: dict[str, str] = field(default_factory=dict)         # indicator id → what the source never holds
     approximations: dict[str, str] = field(default_factory=dict)  # indicator id → how the source approximates it
+    approximated_by: dict[str, str] = field(default_factory=dict)  # indicator id → the source approximating it, when several are read
+    table_sources: dict[str, str] = field(default_factory=dict)    # table → the source it was read from, when several are read
 
     def absent_columns(self) -> list[tuple[str, str]]:
         return sorted((t, c) for t, cs in self.absent.items() for c in cs)
@@ -55,7 +57,8 @@ def warnings(report: LoadReport, profile: Profile) -> list[str]:
     for item in report.unmapped:
         by_column.setdefault((item.table, item.column), []).append(item)
     messages = [note.message for note in report.notes]
-    messages += [f"{indicator} is approximate from source {profile.name}: {how}" for indicator, how in sorted(report.approximations.items())]
+    messages += [f"{indicator} is approximate from source {report.approximated_by.get(indicator, profile.name)}: {how}"
+                 for indicator, how in sorted(report.approximations.items())]
     for (table, column), items in sorted(by_column.items()):
         shown = ", ".join(f"{i.value!r} ({i.rows:,} rows)" for i in items[:UNMAPPED_SHOWN])
         more = f" and {len(items) - UNMAPPED_SHOWN} more" if len(items) > UNMAPPED_SHOWN else ""
