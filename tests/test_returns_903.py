@@ -250,3 +250,58 @@ def test_an_approximate_number_is_marked_in_every_output(kpi, tmp_path):
     long = pq.read_table(written["parquet"]).to_pylist()
     assert {r["approximation"] for r in long if r["id"] == "CSC 250"} == {how}
     assert {r["approximation"] for r in long if r["id"] == "CSC 201"} == {None}
+
+
+XML = FIXTURES / "returns" / "ssda903_xml" / "one_year.xml"
+
+
+def _csv_twin(tmp_path: Path) -> Path:
+    """The CSV fixture one_year/ with L9's Header row, which its XML form must have (OC3 sits in HEADER)."""
+    folder = tmp_path / "csv"
+    shutil.copytree(RETURN / "one_year", folder)
+    with open(folder / "header.csv", "a", encoding="utf-8", newline="") as handle:
+        handle.write("L9,1,20/10/1999,WBRI,,,\r\n")
+    return folder
+
+
+def test_the_xml_form_reads_to_the_same_tables_as_the_csv_files(tmp_path):
+    from_csv = read(_csv_twin(tmp_path))
+    assert read(XML) == from_csv       # the file itself: a namespace, prefixed elements, a BOM, an extra element
+    folder = tmp_path / "xml" / "2017-18"
+    folder.mkdir(parents=True)
+    shutil.copy(XML, folder / "return.xml")
+    assert read(tmp_path / "xml") == from_csv  # a folder of years' XML files (or folders)
+    assert {p["pers_person_id"] for p in from_csv["ssd_person"]} == {"0012345", "987", "C3", "L9"}
+
+
+def test_the_xml_form_computes_through_the_cli(kpi, tmp_path):
+    shutil.copy(XML, tmp_path / "return.xml")
+    result = kpi("compute", "--period", "2017-09", "--data", tmp_path / "return.xml", "--source", "ssda903",
+                 "--indicators", "CSC 201", "--extract-date", "2017-10-05", "--format", "json")
+    scorecard = json.loads(result.stdout)
+    assert scorecard["indicators"][0]["error"] is None and scorecard["indicators"][0]["value"] == 2
+    assert scorecard["provenance"]["tables"][0]["file"].endswith("return.xml (the ssda903 return)")
+
+
+@pytest.mark.parametrize("old, new, expected", [
+    ("<DECOM>01/06/2017</DECOM>", "<DECOM>31/06/2017</DECOM>", r"return\.xml:\d+: error: .*DECOM.*31/06/2017"),
+    ("<DECOM>01/06/2017</DECOM>", "<DECOM>01/06/17</DECOM>", r"return\.xml:\d+: error: .*DECOM.*2-digit year"),
+    ("<CHILDID>C3</CHILDID>", "", r"return\.xml:\d+: error: a <HEADER> without its <CHILDID> element"),
+    ("<RNE>P</RNE>", "<RNE>Q</RNE>", r"return\.xml:\d+: error: .*RNE.*'Q'"),
+    ("</la:EXPSSDA903>", "", r"return\.xml:\d+: error: this is not well-formed XML"),
+    ("la:EXPSSDA903", "la:Message", r"return\.xml:4: error: this is not an SSDA903 XML file: its root element is <Message>, not <EXPSSDA903>"),
+])
+def test_a_bad_xml_file_is_refused_naming_the_file_line_and_element(kpi, tmp_path, old, new, expected):
+    text = XML.read_text(encoding="utf-8-sig")
+    assert old in text
+    (tmp_path / "return.xml").write_text(text.replace(old, new), encoding="utf-8")
+    result = kpi("compute", "--period", "2017-09", "--data", tmp_path / "return.xml", "--source", "ssda903")
+    assert result.exit_code == 2 and "Traceback" not in result.stderr
+    assert re.search(expected, result.stderr), result.stderr
+
+
+def test_a_folder_with_both_forms_is_refused(kpi, tmp_path):
+    folder = _csv_twin(tmp_path)
+    shutil.copy(XML, folder / "return.xml")
+    result = kpi("compute", "--period", "2017-09", "--data", folder, "--source", "ssda903")
+    assert result.exit_code == 2 and "holds both CSV files and XML files of the SSDA903 return" in result.stderr

@@ -1,6 +1,7 @@
 """The SSDA903 return (children looked after) as a source: its CSV files, one year's folder or a folder of
 years, read into the canonical tables (periods of care, placements and legal statuses rebuilt from the
-episodes); and the demo council written out as the return. Reads no XML form and no postcode lookup.
+episodes), or its XML form (ssda903_xml.py) into the same rows; and the demo council written out as the
+return. Reads no postcode lookup.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from pathlib import Path
 
 from kpi.issues import KpiError, display_path
 from kpi.returns.common import Problems, Rows, check_code, clean_id, march_31_ending, parse_date, read_csv
+from kpi.returns.ssda903_xml import is_xml, read_xml
 
 NAME = "ssda903"
 
@@ -95,15 +97,28 @@ def read(path: Path) -> dict[str, list[dict]]:
 
 
 def _year_folders(path: Path) -> list[Path]:
+    """The years given: a folder of one year's CSV files, or one year's XML file; each year's folder or
+    XML file in `path`."""
+    if path.is_file() and is_xml(path):
+        return [path]
     if not path.is_dir():
-        raise KpiError(f"{display_path(path)} is not a folder: give --data the folder holding the SSDA903 CSV files")
+        raise KpiError(f"{display_path(path)} is not a folder: give --data the folder holding the SSDA903 CSV files, or its XML file")
+    if _return_files(path) and _xml_files(path):
+        raise KpiError(f"{display_path(path)} holds both CSV files and XML files of the SSDA903 return: give one form "
+                       "(or put each year in a folder of its own)")
     if _return_files(path):
         return [path]
-    folders = sorted(p for p in path.iterdir() if p.is_dir() and _return_files(p))
-    if not folders:
-        raise KpiError(f"{display_path(path)} holds no CSV files: give the folder of the SSDA903 files (header.csv, episodes.csv, …), "
-                       "or a folder with one such folder per year")
-    return folders
+    years = _xml_files(path)
+    for folder in sorted(p for p in path.iterdir() if p.is_dir()):
+        years += [folder] if _return_files(folder) else _xml_files(folder)
+    if not years:
+        raise KpiError(f"{display_path(path)} holds no CSV or XML files: give the folder of the SSDA903 files (header.csv, episodes.csv, …) "
+                       "or its XML file, or a folder with one such folder or XML file per year")
+    return years
+
+
+def _xml_files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.iterdir() if p.is_file() and is_xml(p))
 
 
 def _return_files(folder: Path) -> list[Path]:
@@ -118,6 +133,8 @@ def _kind(rows: Rows) -> str | None:
 
 
 def _read_year(folder: Path, problems: Problems) -> Year:
+    if is_xml(folder):  # the XML form: one year in one file
+        return Year(folder, read_xml(folder, problems))
     files: dict[str, Rows] = {}
     for path in _return_files(folder):
         rows = read_csv(path)
