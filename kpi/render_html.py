@@ -134,6 +134,9 @@ def page_values(scorecard: PublishedScorecard, generated: datetime) -> dict:
         + [outturn_labels[0] if outturn_labels else "", "Same period last year", outturn_labels[1] if len(outturn_labels) > 1 else ""]
         + month_labels + [f"{last} num", f"{last} den", "Trend", "Year-end target", "Performance against target", "Trend line"]
     )
+    # a class per column, so that the styles can size each kind (the months vary in number)
+    heading_classes = (["id", "title"] + ["meta"] * 4 + ["n bench"] * 3 + ["n earlier"] * 3 + ["n month"] * len(month_labels)
+                       + ["n count"] * 2 + ["trend", "n target", "status", "spark"])
     rows = []
     for result in results:
         rows.append(page_row(result))
@@ -161,6 +164,7 @@ def page_values(scorecard: PublishedScorecard, generated: datetime) -> dict:
             for key, label in FILTERS
         ],
         "headings": headings,
+        "heading_classes": heading_classes,
         "rows": rows,
         "suppressed_text": WITHHELD_TEXT,
         "withheld_legend": WITHHELD_LEGEND,
@@ -221,7 +225,7 @@ def _count_text(month: PublishedMonth, count) -> str:
     return display(count) if month.reported and count is not None else "-"
 
 
-def sparkline(values: list[float | None], width: int = 80, height: int = 20) -> Sparkline | None:
+def sparkline(values: list[float | None], width: int = 48, height: int = 18) -> Sparkline | None:
     """The line through the months that have a value (gaps where none); none for fewer than two."""
     points = [(n, v) for n, v in enumerate(values) if v is not None]
     if len(points) < 2:
