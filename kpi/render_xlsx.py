@@ -8,6 +8,7 @@ each such cell.
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import xlsxwriter
@@ -19,6 +20,9 @@ from kpi.render import footer_lines
 
 # Excel's own form of the display rule: 0 → 0; up to 10 one decimal; above that whole, with separators.
 NUMBER_FORMAT = "[=0]0;[<=10]0.0;#,##0"
+WHOLE_NUMBER_FORMAT = "0"  # the summary's counts of indicators
+LINE_HEIGHT = 15  # points: one line of the default 11 pt font
+A4 = 9  # Excel's paper size code
 STATUS_COLOURS = {"better": "#D8F0D8", "achieving": "#DBE9F8", "missing": "#F9DADA", "no_target": "#FFFFFF"}
 
 
@@ -33,11 +37,12 @@ def write_xlsx(scorecard: PublishedScorecard, path: Path) -> None:
             "number": workbook.add_format({"num_format": NUMBER_FORMAT, "border": 1}),
             "text": workbook.add_format({"border": 1, "text_wrap": True, "valign": "top"}),
             "centre": workbook.add_format({"border": 1, "align": "center"}),
-            "suppressed": workbook.add_format({"border": 1, "italic": True, "align": "center"}),
+            "suppressed": workbook.add_format({"border": 1, "italic": True, "align": "center", "valign": "vcenter", "text_wrap": True}),
             "title": workbook.add_format({"bold": True, "font_size": 14}),
+            "count": workbook.add_format({"num_format": WHOLE_NUMBER_FORMAT, "border": 1}),
         }
         for status, colour in STATUS_COLOURS.items():
-            formats[status] = workbook.add_format({"border": 1, "bold": True, "bg_color": colour})
+            formats[status] = workbook.add_format({"border": 1, "bold": True, "bg_color": colour, "text_wrap": True, "valign": "top"})
         _summary_sheet(workbook, scorecard, formats)
         _table_sheet(workbook, scorecard, formats)
     finally:
@@ -56,7 +61,7 @@ def _summary_sheet(workbook, scorecard: PublishedScorecard, f: dict) -> None:
     rows += [(STATUS_TEXT[k], s.target[k]) for k in ("better", "achieving", "missing", "no_target")]
     for n, (label, count) in enumerate(rows, start=3):
         sheet.write(n, 0, label, f["text"])
-        sheet.write_number(n, 1, count, f["number"])
+        sheet.write_number(n, 1, int(count), f["count"])
     sheet.write(len(rows) + 4, 0, WITHHELD_LEGEND)
     for n, line in enumerate(footer_lines(scorecard), start=len(rows) + 6):  # warnings, then provenance
         sheet.write(n, 0, line)
@@ -73,20 +78,24 @@ def _table_sheet(workbook, scorecard: PublishedScorecard, f: dict) -> None:
                "Latest England av", f"Latest {scorecard.region or 'region'} av", "Latest stat neighbour",
                first.outturns[0][0], "Same period last year", first.outturns[1][0]]
               + months + ["Numerator", "Denominator", "Trend", "Year-end target", "Performance against target"])
-    for c, title in enumerate(header):
+    widths = [10, 60, 14, 14, 14, 14, 14] + [10] * (len(header) - 8) + [24]
+    for c, (title, width) in enumerate(zip(header, widths)):
         sheet.write(0, c, title, f["head"])
-    sheet.set_row(0, 45)
-    sheet.set_column(0, 0, 10)
-    sheet.set_column(1, 1, 60)
-    sheet.set_column(2, 6, 14)
-    sheet.set_column(7, len(header) - 1, 10)
-    sheet.set_column(len(header) - 1, len(header) - 1, 24)
+        sheet.set_column(c, c, width)
+    sheet.set_row(0, LINE_HEIGHT * max(3, *(wrapped_lines(title, width) for title, width in zip(header, widths))))
     sheet.freeze_panes(1, 2)
+    _print_setup(sheet)
     for n, r in enumerate(results, start=1):
         i = r.indicator
         texts = [i.id, i.title, i.lead_officer or "", i.service_group, COLLECTED_LABEL[i.collected], POLARITY_LABEL[i.polarity], UNIT_LABEL[i.unit]]
         for c, text in enumerate(texts):
             sheet.write_string(n, c, text, f["text"])
+        status = "Error: " + r.error if r.error else STATUS_TEXT[r.target_status]
+        # Excel does not grow a row for wrapped text it did not type itself: each row is made tall enough
+        lines = [wrapped_lines(text, width) for text, width in zip(texts, widths)] + [wrapped_lines(status, widths[-1])]
+        if r.current.withheld:
+            lines.append(wrapped_lines(WITHHELD_TEXT, 2 * widths[-2]))
+        sheet.set_row(n, LINE_HEIGHT * max(lines))
         c = len(texts)
         for area in ("england", "region", "statistical_neighbours"):
             _number(sheet, n, c, r.benchmarks.get(area), f)
@@ -106,8 +115,25 @@ def _table_sheet(workbook, scorecard: PublishedScorecard, f: dict) -> None:
         c += 2
         sheet.write_string(n, c, TREND_SYMBOL[r.trend], f["centre"])
         _number(sheet, n, c + 1, i.target, f)
-        sheet.write_string(n, c + 2, "Error: " + r.error if r.error else STATUS_TEXT[r.target_status], f[r.target_status])
+        sheet.write_string(n, c + 2, status, f[r.target_status])
     sheet.autofilter(0, 0, len(results), len(header) - 1)
+
+
+def wrapped_lines(text: str, width: float) -> int:
+    """The lines `text` takes wrapped at word boundaries in a column `width` characters wide (Excel's
+    unit: the width of a `0`, wider than most letters, so capitals are given a little room too)."""
+    return max(1, len(textwrap.wrap(text, max(1, int(width * 0.9)))))
+
+
+def _print_setup(sheet) -> None:
+    """Landscape on A4, every column on one page's width (as many pages down as it takes), the heading
+    row on every page, the sheet's name and page number in the footer."""
+    sheet.set_landscape()
+    sheet.set_paper(A4)
+    sheet.fit_to_pages(1, 0)
+    sheet.repeat_rows(0)
+    sheet.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.6)
+    sheet.set_footer("&L&A&RPage &P of &N")
 
 
 def _number(sheet, row: int, col: int, value: float | None, f: dict) -> None:
