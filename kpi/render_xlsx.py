@@ -1,5 +1,7 @@
-"""The scorecard as an Excel workbook: a summary sheet and the indicator table, numbers stored as
-numbers with the scorecard's display format, a frozen header, and status shown by colour and word.
+"""The scorecard as an Excel workbook: a summary sheet, the indicator table and, with a breakdown
+(--by), a sheet per dimension; numbers stored as numbers with the scorecard's display format, a
+frozen header, status shown by colour and word; each table sheet prints landscape, one page wide,
+with its heading row on every page.
 
 Layout only; every number and word comes from the published scorecard (disclosure.py), which holds no
 withheld true value: withheld cells are `c`, explained by the legend on the Summary sheet and a note on
@@ -15,7 +17,7 @@ import xlsxwriter
 
 from kpi.assess import STATUS_TEXT, TREND_SYMBOL
 from kpi.disclosure import WITHHELD, WITHHELD_LEGEND, WITHHELD_MARK, WITHHELD_TEXT, PublishedScorecard
-from kpi.render_html import COLLECTED_LABEL, POLARITY_LABEL, TREND_TEXT, UNIT_LABEL
+from kpi.render_html import COLLECTED_LABEL, POLARITY_LABEL, TREND_TEXT, UNIT_LABEL, dimension_label
 from kpi.render import footer_lines
 
 # Excel's own form of the display rule: 0 → 0; up to 10 one decimal; above that whole, with separators.
@@ -40,11 +42,14 @@ def write_xlsx(scorecard: PublishedScorecard, path: Path) -> None:
             "suppressed": workbook.add_format({"border": 1, "italic": True, "align": "center", "valign": "vcenter", "text_wrap": True}),
             "title": workbook.add_format({"bold": True, "font_size": 14}),
             "count": workbook.add_format({"num_format": WHOLE_NUMBER_FORMAT, "border": 1}),
+            "note": workbook.add_format({"border": 1, "italic": True, "text_wrap": True, "valign": "top", "font_color": "#555555"}),
         }
         for status, colour in STATUS_COLOURS.items():
             formats[status] = workbook.add_format({"border": 1, "bold": True, "bg_color": colour, "text_wrap": True, "valign": "top"})
         _summary_sheet(workbook, scorecard, formats)
         _table_sheet(workbook, scorecard, formats)
+        for dimension in scorecard.by:  # a sheet per dimension of the breakdown (--by)
+            _table_sheet(workbook, scorecard, formats, dimension)
     finally:
         workbook.close()
 
@@ -67,36 +72,48 @@ def _summary_sheet(workbook, scorecard: PublishedScorecard, f: dict) -> None:
         sheet.write(n, 0, line)
 
 
-def _table_sheet(workbook, scorecard: PublishedScorecard, f: dict) -> None:
-    sheet = workbook.add_worksheet("Scorecard")
+def _table_sheet(workbook, scorecard: PublishedScorecard, f: dict, dimension: str | None = None) -> None:
+    """The indicator table: the Scorecard sheet, or with `dimension` its sheet ("By team"): each
+    indicator's groups in a row each, after a column naming the group."""
+    label = dimension_label(dimension) if dimension else None
+    sheet = workbook.add_worksheet(f"By {label.lower()}"[:31] if label else "Scorecard")
     results = scorecard.results
     if not results:
         return
     first = results[0]
     months = [m.month.strftime("%b %Y") for m in first.months]
-    header = (["Indicator", "Indicator description", "Lead officer", "Service group", "Collected", "What is best", "Measure of unit",
-               "Latest England av", f"Latest {scorecard.region or 'region'} av", "Latest stat neighbour",
-               first.outturns[0][0], "Same period last year", first.outturns[1][0]]
+    identity = ["Indicator", "Indicator description"] + ([label] if label else [])
+    header = (identity + ["Lead officer", "Service group", "Collected", "What is best", "Measure of unit",
+                          "Latest England av", f"Latest {scorecard.region or 'region'} av", "Latest stat neighbour",
+                          first.outturns[0][0], "Same period last year", first.outturns[1][0]]
               + months + ["Numerator", "Denominator", "Trend", "Year-end target", "Performance against target"])
-    widths = [10, 60, 14, 14, 14, 14, 14] + [10] * (len(header) - 8) + [24]
+    widths = [10, 60] + ([18] if label else []) + [14] * 5 + [10] * (len(header) - len(identity) - 6) + [24]
     for c, (title, width) in enumerate(zip(header, widths)):
         sheet.write(0, c, title, f["head"])
         sheet.set_column(c, c, width)
     sheet.set_row(0, LINE_HEIGHT * max(3, *(wrapped_lines(title, width) for title, width in zip(header, widths))))
-    sheet.freeze_panes(1, 2)
+    sheet.freeze_panes(1, len(identity))
     _print_setup(sheet)
-    for n, r in enumerate(results, start=1):
+    rows = [(r, None, None) for r in results] if dimension is None else list(_group_rows(results, dimension, label))
+    for n, (r, group, note) in enumerate(rows, start=1):
         i = r.indicator
-        texts = [i.id, i.title, i.lead_officer or "", i.service_group, COLLECTED_LABEL[i.collected], POLARITY_LABEL[i.polarity], UNIT_LABEL[i.unit]]
+        texts = [i.id, i.title] + ([group or ""] if label else []) + [
+            i.lead_officer or "", i.service_group, COLLECTED_LABEL[i.collected], POLARITY_LABEL[i.polarity], UNIT_LABEL[i.unit]]
         for c, text in enumerate(texts):
             sheet.write_string(n, c, text, f["text"])
+        lines = [wrapped_lines(text, width) for text, width in zip(texts, widths)]
+        c = len(texts)
+        if note is not None:  # no figures for this indicator in this breakdown: the note says why
+            sheet.merge_range(n, c, n, len(header) - 1, note, f["note"])
+            lines.append(wrapped_lines(note, sum(widths[c:])))
+            sheet.set_row(n, LINE_HEIGHT * max(lines))
+            continue
         status = "Error: " + r.error if r.error else STATUS_TEXT[r.target_status]
-        # Excel does not grow a row for wrapped text it did not type itself: each row is made tall enough
-        lines = [wrapped_lines(text, width) for text, width in zip(texts, widths)] + [wrapped_lines(status, widths[-1])]
+        lines.append(wrapped_lines(status, widths[-1]))
         if r.current.withheld:
             lines.append(wrapped_lines(WITHHELD_TEXT, 2 * widths[-2]))
+        # Excel does not grow a row for wrapped text it did not type itself: each row is made tall enough
         sheet.set_row(n, LINE_HEIGHT * max(lines))
-        c = len(texts)
         for area in ("england", "region", "statistical_neighbours"):
             _number(sheet, n, c, r.benchmarks.get(area), f)
             c += 1
@@ -116,7 +133,18 @@ def _table_sheet(workbook, scorecard: PublishedScorecard, f: dict) -> None:
         sheet.write_string(n, c, TREND_SYMBOL[r.trend], f["centre"])
         _number(sheet, n, c + 1, i.target, f)
         sheet.write_string(n, c + 2, status, f[r.target_status])
-    sheet.autofilter(0, 0, len(results), len(header) - 1)
+    sheet.autofilter(0, 0, len(rows), len(header) - 1)
+
+
+def _group_rows(results, dimension: str, label: str):
+    """(the group's published row, its name, none) per group of each indicator; (the indicator, none,
+    why) for one not broken down by `dimension` (its own figures are not written there)."""
+    for r in results:
+        groups = r.breakdowns.get(dimension) or ()
+        if groups:
+            yield from ((group, name, None) for name, group in groups)
+        else:
+            yield r, None, f"Not broken down by {label.lower()}: {r.breakdown_errors.get(dimension) or 'no groups'}"
 
 
 def wrapped_lines(text: str, width: float) -> int:
