@@ -175,3 +175,10 @@ def test_the_re_branding_example_in_the_docs_works(kpi, project, tmp_path):
     page = out.read_text()
     assert "Northtown Council: Children's Services</p><h1>" in page
     assert "performance@northtown.gov.uk" in page and "table.kpi th{background:#005eb8}" in page
+
+
+def test_the_docs_name_every_block_of_the_bundled_page():
+    template = (REPO / "kpi" / "templates" / "scorecard.html.j2").read_text()
+    blocks = re.findall(r"{% block (\w+) %}", template)
+    listed = re.search(r"replaces only the\s+blocks it names \(([^)]*)\)", (REPO / "docs" / "cli.md").read_text()).group(1)
+    assert sorted(re.findall(r"`(\w+)`", listed)) == sorted(blocks)
