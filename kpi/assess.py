@@ -113,9 +113,37 @@ class IndicatorResult:
     benchmarks: Mapping[str, float | None]
     error: str | None = None
     history: Mapping[date, MonthResult] = field(default_factory=dict, repr=False)
-    breakdown: tuple[tuple[str, "IndicatorResult"], ...] | None = None  # per group, when asked for
-    breakdown_error: str | None = None
+    # Per dimension asked for (--by), in the order asked: its (group, result) pairs, none when the
+    # indicator cannot be broken down by it; and then why, in breakdown_errors.
+    breakdowns: Mapping[str, tuple[tuple[str, "IndicatorResult"], ...]] = field(default_factory=dict)
+    breakdown_errors: Mapping[str, str] = field(default_factory=dict)
     approximation: str | None = None  # how the source gives this number only approximately; None when exact
+
+    @property
+    def breakdown(self) -> tuple[tuple[str, "IndicatorResult"], ...] | None:
+        """The groups of the first dimension asked for (none without --by): the one-dimension view."""
+        return next(iter(self.breakdowns.values()), None)
+
+    @property
+    def breakdown_error(self) -> str | None:
+        """Why the indicator cannot be broken down by the first dimension asked for, if it cannot."""
+        first = next(iter(self.breakdowns), None)
+        return self.breakdown_errors.get(first) if first is not None else None
+
+
+class Dimensions(tuple):
+    """The dimensions of a breakdown, in the order asked for (`--by team --by sex`): a tuple of names,
+    written as the user writes them (`team, sex`), empty when there is no breakdown."""
+
+    def __new__(cls, names: "Dimensions | tuple[str, ...] | list[str] | str | None" = ()) -> "Dimensions":
+        if names is None:
+            names = ()
+        elif isinstance(names, str):
+            names = (names,)
+        return super().__new__(cls, names)
+
+    def __str__(self) -> str:
+        return ", ".join(self)
 
 
 @dataclass(frozen=True)
@@ -134,11 +162,14 @@ class Scorecard:
     region: str
     results: tuple[IndicatorResult, ...]
     summary: Summary
-    by: str | None = None  # the dimension of the breakdowns, when asked for
+    by: Dimensions = Dimensions()  # the dimensions of the breakdowns, when asked for
     provenance: "Provenance | None" = None  # what made it (provenance.py), recorded by the pipeline
     # What the reader must know about the data: values the source profile does not map, months partly
     # covered, ids that do not join.
     warnings: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "by", Dimensions(self.by))
 
 
 def month_result(indicator: Indicator, counts: Counts, month: date) -> MonthResult:
@@ -159,11 +190,12 @@ def assess(
     benchmarks: Mapping[str, Mapping[str, float]],
     authority: str = "",
     region: str = "",
-    by: str | None = None,
+    by: "Dimensions | tuple[str, ...] | str | None" = (),
     approximations: Mapping[str, str] | None = None,
 ) -> Scorecard:
-    """The scorecard: every indicator's row (with its breakdown, if counted) and the summary counts;
+    """The scorecard: every indicator's row (with its breakdowns, if counted) and the summary counts;
     `approximations` says, per indicator id, how the source gives its number only approximately."""
+    by = Dimensions(by)
     results = []
     for indicator_plan in plan.indicators:
         indicator_counts = counts[indicator_plan.indicator.id]
@@ -171,12 +203,14 @@ def assess(
         approximation = (approximations or {}).get(indicator_plan.indicator.id) if not indicator_counts.error else None
         if approximation:
             result = replace(result, approximation=approximation)
-        if indicator_counts.groups is not None or indicator_counts.group_error:
-            groups = tuple(
-                (name, replace(assess_indicator(plan, indicator_plan, group, benchmarks), approximation=result.approximation))
-                for name, group in (indicator_counts.groups or {}).items()
-            )
-            result = replace(result, breakdown=groups, breakdown_error=indicator_counts.group_error)
+        if by:
+            breakdowns = {
+                dimension: tuple((name, replace(assess_indicator(plan, indicator_plan, group, benchmarks), approximation=result.approximation))
+                                 for name, group in (indicator_counts.breakdowns.get(dimension) or {}).items())
+                for dimension in by
+            }
+            errors = {d: indicator_counts.breakdown_errors[d] for d in by if d in indicator_counts.breakdown_errors}
+            result = replace(result, breakdowns=breakdowns, breakdown_errors=errors)
         results.append(result)
     return Scorecard(plan.current, authority, region, tuple(results), summarise(results), by)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import functools
 import sys
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Callable, List, Optional
 
 import typer
 
@@ -113,7 +113,7 @@ def compute(
     fmt: Optional[str] = typer.Option(None, "--format", help="table | csv | json | parquet | xlsx | html (default: table on a terminal, csv otherwise, or the --output suffix)."),
     output: Optional[Path] = typer.Option(None, "--output", help="Write to this file (atomically) instead of stdout."),
     scale: int = typer.Option(1, "--scale", help="Demo council only: multiply its population and volumes.", min=1),
-    by: Optional[str] = typer.Option(None, "--by", help="Also break each indicator down by a column its queries return, e.g. team."),
+    by: Optional[List[str]] = typer.Option(None, "--by", help="Also break each indicator down by a dimension, e.g. team; repeat it or separate with commas for several (--by team,sex)."),
     reproduce: Optional[Path] = typer.Option(None, "--reproduce", help="Run again what this JSON scorecard's provenance records, and say whether every number matches."),
     source: Optional[str] = SourceOption,
     extract_date: Optional[str] = typer.Option(None, "--extract-date", help="The date the extract was taken, YYYY-MM-DD (default: kpi.toml's `extract_date`). A month ending after it is refused; without it, one beginning after the latest date in the data."),
@@ -148,8 +148,7 @@ def compute(
     chosen = pipeline.select_indicators(definitions.indicators, indicators, service_group, lead_officer)
     if not chosen:
         raise KpiError("no indicator matches the filters given: `kpi list` shows them all")
-    if by is not None and not by.isidentifier():
-        raise KpiError(f"--by {by!r} is not a column name")
+    by = _dimensions(by)
     scorecard = pipeline.compute(proj, definitions, chosen, month, _data_to_read(proj, data, source), scale, by, _progress(), source,
                                  _date_option("--extract-date", extract_date))
     for warning in scorecard.warnings:
@@ -166,6 +165,18 @@ def compute(
     if strict and scorecard.warnings:
         typer.echo(f"{len(scorecard.warnings)} warning(s) about the data, and --strict was given", err=True)
         raise typer.Exit(1)
+
+
+def _dimensions(given: list[str] | None) -> tuple[str, ...]:
+    """The dimensions of --by, in the order given (`--by team --by sex` or `--by team,sex`), each once."""
+    names: list[str] = []
+    for text in given or ():
+        for name in (part.strip() for part in text.split(",")):
+            if not name.isidentifier():
+                raise KpiError(f"--by {text!r} is not a dimension name: give names such as team or sex, separated by commas")
+            if name not in names:
+                names.append(name)
+    return tuple(names)
 
 
 def _date_option(name: str, text: str | None):

@@ -14,12 +14,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Mapping
 
-from kpi.assess import IndicatorResult, MonthResult, Scorecard, Summary, compute_value, summarise, target_status, trend
+from kpi.assess import (Dimensions, IndicatorResult, MonthResult, Scorecard, Summary, compute_value, summarise, target_status,
+                         trend)
 from kpi.definitions import Indicator
 from kpi.periods import previous_reported
 
@@ -98,9 +99,21 @@ class PublishedIndicator:
     target_status: str
     benchmarks: Mapping[str, float | None]
     error: str | None = None
-    breakdown: tuple[tuple[str, "PublishedIndicator"], ...] | None = None
-    breakdown_error: str | None = None
+    # As IndicatorResult's: per dimension in the order asked, its groups; why one cannot be had.
+    breakdowns: Mapping[str, tuple[tuple[str, "PublishedIndicator"], ...]] = field(default_factory=dict)
+    breakdown_errors: Mapping[str, str] = field(default_factory=dict)
     approximation: str | None = None  # how the source gives this number only approximately; None when exact
+
+    @property
+    def breakdown(self) -> tuple[tuple[str, "PublishedIndicator"], ...] | None:
+        """The groups of the first dimension asked for (none without --by): the one-dimension view."""
+        return next(iter(self.breakdowns.values()), None)
+
+    @property
+    def breakdown_error(self) -> str | None:
+        """Why the indicator cannot be broken down by the first dimension asked for, if it cannot."""
+        first = next(iter(self.breakdowns), None)
+        return self.breakdown_errors.get(first) if first is not None else None
 
 
 @dataclass(frozen=True)
@@ -112,11 +125,14 @@ class PublishedScorecard:
     region: str
     results: tuple[PublishedIndicator, ...]
     summary: Summary
-    by: str | None = None
+    by: Dimensions = Dimensions()  # the dimensions of the breakdowns, in the order asked for
     policy: str = "safe"
     round_to: int | None = None
     warnings: tuple[str, ...] = ()  # about the data, as the pipeline found them (no numbers of children)
     provenance: "Provenance | None" = None  # what made it: definitions, the files read, when
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "by", Dimensions(self.by))
 
 
 def is_suppressed(numerator: float | None, threshold: int | None) -> bool:
@@ -156,21 +172,31 @@ def publish(scorecard: Scorecard, rules: DisclosureRules) -> PublishedScorecard:
 
 
 def _publish_result(period: date, result: IndicatorResult, rules: DisclosureRules) -> PublishedIndicator:
+    """One row as it may be published. The groups of each dimension partition the total, so each
+    dimension gets its own secondary suppression. A total withheld (small, or for one dimension's sake)
+    is withheld in every dimension: there every group with a count is withheld too, or the groups of
+    another dimension, all shown, would add up to it."""
     threshold = threshold_of(result.indicator, rules)
     withheld = {m for m, month in result.history.items() if is_suppressed(month.numerator, threshold)}
-    groups = result.breakdown or ()
-    group_withheld = {name: {m for m, month in group.history.items() if is_suppressed(month.numerator, threshold)}
-                      for name, group in groups}
-    if groups:
+    group_withheld = {
+        dimension: {name: {m for m, month in group.history.items() if is_suppressed(month.numerator, threshold)}
+                    for name, group in groups}
+        for dimension, groups in result.breakdowns.items()
+    }
+    for dimension, groups in result.breakdowns.items():
         for month in result.history:
-            if month not in withheld:
-                _complementary(month, result, groups, group_withheld, withheld, threshold)
+            if groups and month not in withheld:
+                _complementary(month, result, groups, group_withheld[dimension], withheld, threshold)
+    for dimension, groups in result.breakdowns.items():
+        for name, group in groups:
+            group_withheld[dimension][name] |= {m for m in withheld if m in group.history and (group.history[m].numerator or 0) > 0}
     published = _published_row(period, result, withheld, rules)
-    if result.breakdown is None:
+    if not result.breakdowns:
         return published
-    return replace(published, breakdown=tuple(
-        (name, _published_row(period, group, group_withheld[name], rules)) for name, group in groups
-    ), breakdown_error=result.breakdown_error)
+    return replace(published, breakdowns={
+        dimension: tuple((name, _published_row(period, group, group_withheld[dimension][name], rules)) for name, group in groups)
+        for dimension, groups in result.breakdowns.items()
+    }, breakdown_errors=dict(result.breakdown_errors))
 
 
 def _complementary(

@@ -17,7 +17,7 @@ from typing import Callable, Iterable, Iterator, Mapping
 import duckdb
 
 from kpi import __version__, database, database_source, profiles
-from kpi.assess import Scorecard, assess
+from kpi.assess import Dimensions, Scorecard, assess
 from kpi.config import Config, DataEntry, Project
 from kpi.definitions import Definitions, Indicator
 from kpi.disclosure import DisclosureRules, PublishedScorecard, publish
@@ -449,11 +449,11 @@ def disclosure_rules(config: Config) -> DisclosureRules:
 
 def compute(
     project: Project, definitions: Definitions, indicators: tuple[Indicator, ...], period: date,
-    data: Path | None = None, scale: int = 1, by: str | None = None, progress: Callable[[str], None] | None = None,
-    source: str | None = None, extract_date: date | None = None,
+    data: Path | None = None, scale: int = 1, by: "Dimensions | tuple[str, ...] | str | None" = (),
+    progress: Callable[[str], None] | None = None, source: str | None = None, extract_date: date | None = None,
 ) -> PublishedScorecard:
     """The scorecard of `indicators` for the month `period` as it may be published (disclosure.py);
-    broken down by the column `by`, if given. Every output is rendered from this; see
+    broken down by each dimension of `by`, if given. Every output is rendered from this; see
     compute_assessed for what is refused and warned of."""
     assessed = compute_assessed(project, definitions, indicators, period, data, scale, by, progress, source, extract_date)
     return publish(assessed, disclosure_rules(project.config))
@@ -461,8 +461,8 @@ def compute(
 
 def compute_assessed(
     project: Project, definitions: Definitions, indicators: tuple[Indicator, ...], period: date,
-    data: Path | None = None, scale: int = 1, by: str | None = None, progress: Callable[[str], None] | None = None,
-    source: str | None = None, extract_date: date | None = None,
+    data: Path | None = None, scale: int = 1, by: "Dimensions | tuple[str, ...] | str | None" = (),
+    progress: Callable[[str], None] | None = None, source: str | None = None, extract_date: date | None = None,
 ) -> Scorecard:
     """The assessed scorecard, with the true numbers: for checks, never for output.
 
@@ -474,6 +474,7 @@ def compute_assessed(
     are only partly covered, which references do not join and what the profile could not map.
     """
     config = project.config
+    by = Dimensions(by)
     given_date = extract_date or config.extract_date
     if given_date is not None:
         refuse_uncovered_month(period, given_date, "--extract-date" if extract_date else "kpi.toml's extract_date")
@@ -504,7 +505,7 @@ def compute_assessed(
 
 def record_provenance(
     project: Project, definitions: Definitions, indicators: Iterable[Indicator], period: date, data: Path | None,
-    scale: int, by: str | None, reads: Iterable[DataRead], profile: profiles.Profile | None = None,
+    scale: int, by: tuple[str, ...], reads: Iterable[DataRead], profile: profiles.Profile | None = None,
     extract_date: date | None = None,
 ) -> Provenance:
     """What made this run: the engine, the definitions and every table read (provenance.py)."""
@@ -526,7 +527,8 @@ def record_provenance(
         extract_date=extract_date,
         generated_at=now(),
         period=format_period(period),
-        selection={"indicators": [i.id for i in indicators], "by": by, "scale": scale if data is None else None},
+        selection={"indicators": [i.id for i in indicators], "by": list(by) or None,
+                   "scale": scale if data is None else None},
         tables=tuple(reads),
     )
 

@@ -84,7 +84,7 @@ def _count(month: PublishedMonth, count: Any) -> float | int | None:
     return None if month.withheld or not month.reported else _number(count)
 
 
-def _indicator_json(result: PublishedIndicator, by: str | None) -> dict[str, Any]:
+def _indicator_json(result: PublishedIndicator, by: tuple[str, ...] | None) -> dict[str, Any]:
     indicator, current = result.indicator, result.current
     return {
         "id": indicator.id,
@@ -111,10 +111,11 @@ def _indicator_json(result: PublishedIndicator, by: str | None) -> dict[str, Any
         "withheld": withheld_paths(result),
         "error": result.error,
         "approximation": result.approximation,
-    } | ({"breakdown": {
-        "by": by,
-        "error": result.breakdown_error,
-        "groups": [_group_json(name, group) for name, group in result.breakdown or ()],
+    } | ({"breakdowns": {
+        dimension: {
+            "error": result.breakdown_errors.get(dimension),
+            "groups": [_group_json(name, group) for name, group in result.breakdowns.get(dimension) or ()],
+        } for dimension in by
     }} if by else {})
 
 
@@ -142,9 +143,9 @@ def csv_rows(scorecard: PublishedScorecard) -> list[list[Any]]:
         + ["numerator", "denominator", "trend", "target", "target_status", "error", "approximation"]
     )
     if scorecard.by:
-        header = ["group"] + header
+        header = ["dimension", "group"] + header + ["breakdown_error"]
     rows: list[list[Any]] = [header]
-    for r, group in _with_groups(scorecard):
+    for r, dimension, group in _with_groups(scorecard):
         i = r.indicator
 
         def value(m: PublishedMonth) -> Any:
@@ -165,16 +166,20 @@ def csv_rows(scorecard: PublishedScorecard) -> list[list[Any]]:
                "" if i.target is None else _number(i.target), r.target_status, r.error or "", r.approximation or ""]
         )
         if scorecard.by:
-            rows[-1].insert(0, group or "")
+            errors = "; ".join(f"{d}: {e}" for d, e in r.breakdown_errors.items()) if group is None else ""
+            rows[-1][:0] = [dimension or "", group or ""]
+            rows[-1].append(errors)
     return rows
 
 
 def _with_groups(scorecard: PublishedScorecard):
-    """Each result, followed by its groups when there is a breakdown: (result, group name or None)."""
+    """Each result, followed by its groups, dimension by dimension in the order asked for:
+    (result, dimension or None, group name or None)."""
     for result in scorecard.results:
-        yield result, None
-        for name, group in result.breakdown or ():
-            yield group, name
+        yield result, None, None
+        for dimension in scorecard.by:
+            for name, group in result.breakdowns.get(dimension) or ():
+                yield group, dimension, name
 
 
 def render_csv(scorecard: PublishedScorecard) -> str:
@@ -207,8 +212,8 @@ def render_table(scorecard: PublishedScorecard, screen: Screen = Screen()) -> st
     table = new_table("id", "title", *numeric, numeric=numeric, wrapping=("title",))
     table.columns[1].min_width = 20
     any_withheld = False
-    for r, group in _with_groups(scorecard):
-        title = r.indicator.title if group is None else f"  {scorecard.by} {group}"
+    for r, dimension, group in _with_groups(scorecard):
+        title = r.indicator.title if group is None else f"  {dimension} {group}"
         values = [cell(m, WITHHELD_MARK) for m in r.months]
         withheld = r.current.withheld
         any_withheld = any_withheld or withheld or WITHHELD_MARK in values
@@ -231,22 +236,24 @@ def render_table(scorecard: PublishedScorecard, screen: Screen = Screen()) -> st
             notes.append(f"{APPROXIMATE_MARK} {r.indicator.id}: approximate: {r.approximation}")
         if r.error:
             notes.append(f"{r.indicator.id}: error: {r.error}")
-        if r.breakdown_error:
-            notes.append(f"{r.indicator.id}: no breakdown: {r.breakdown_error}")
+        for dimension, error in r.breakdown_errors.items():
+            notes.append(f"{r.indicator.id}: not by {dimension}: {error}")
     return to_text(screen, head, table, "", summary, *notes)
 
 
 def parquet_table(scorecard: PublishedScorecard):
     """The long form: one row per indicator and month (id, month, numerator, denominator, value,
     reported, suppressed, approximation); a withheld month has null numbers and `suppressed` true; an
-    approximate number carries how it is approximate, an exact one null."""
+    approximate number carries how it is approximate, an exact one null. With --by, first `dimension`
+    and `group` too (both null on the indicator's own rows)."""
     import pyarrow as pa
 
     ids, months, numerators, denominators, values, suppressed, reported, groups = [], [], [], [], [], [], [], []
-    approximations = []
-    for r, group in _with_groups(_published_scorecard(scorecard)):
+    dimensions, approximations = [], []
+    for r, dimension, group in _with_groups(_published_scorecard(scorecard)):
         for m in r.history:
             ids.append(r.indicator.id)
+            dimensions.append(dimension)
             approximations.append(r.approximation)
             groups.append(group)
             months.append(m.month)
@@ -256,7 +263,7 @@ def parquet_table(scorecard: PublishedScorecard):
             values.append(None if withheld else m.value)
             suppressed.append(withheld)
             reported.append(m.reported)
-    columns = {"group": pa.array(groups, pa.string())} if scorecard.by else {}
+    columns = {"dimension": pa.array(dimensions, pa.string()), "group": pa.array(groups, pa.string())} if scorecard.by else {}
     return pa.table(columns | {
         "id": pa.array(ids, pa.string()),
         "month": pa.array(months, pa.date32()),

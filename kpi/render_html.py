@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -36,6 +36,8 @@ FILTERS = (("service_group", "Service group"), ("lead_officer", "Lead officer"),
 TIER_LABEL = {"key": "Key", "key_board": "Key / Board", "operational": "Operational", "team": "Team"}
 
 BENCHMARK_AREAS = ("england", "region", "statistical_neighbours")
+# The child's characteristics: the dimensions the equality view puts side by side, in this order.
+EQUALITY_DIMENSIONS = ("sex", "ethnicity", "age_band")
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,7 @@ class PageRow:
     status_text: str
     error: str | None
     sparkline: Sparkline | None
+    note: str | None = None  # in a group's scorecard: why the indicator has no figures for the group
     approximation: str | None = None  # how the source gives the number only approximately
 
 
@@ -122,7 +125,8 @@ def _template_problem(error: jinja2.TemplateError, templates: Path | None) -> st
 
 def page_values(scorecard: PublishedScorecard, generated: datetime) -> dict:
     """What the template is given: the title, the period, the summary counts, the filters, the column
-    headings and the rows (breakdown groups under their indicator)."""
+    headings, the rows, and with a breakdown (--by) each group's own rows (`views`) and the equality
+    view (`equality`)."""
     results = scorecard.results
     first = results[0] if results else None
     month_labels = [m.month.strftime("%b") for m in first.months] if first else []
@@ -135,11 +139,10 @@ def page_values(scorecard: PublishedScorecard, generated: datetime) -> dict:
         + [outturn_labels[0] if outturn_labels else "", "Same period last year", outturn_labels[1] if len(outturn_labels) > 1 else ""]
         + month_labels + [f"{last} num", f"{last} den", "Trend", "Year-end target", "Performance against target", "Trend line"]
     )
-    rows = []
-    for result in results:
-        rows.append(page_row(result))
-        # a breakdown (--by): one row per group under its indicator, filtered with it, not counted
-        rows.extend(page_row(group, f"{scorecard.by} {name}") for name, group in result.breakdown or ())
+    # a class per column, so that the styles can size each kind (the months vary in number)
+    heading_classes = (["id", "title"] + ["meta"] * 4 + ["n bench"] * 3 + ["n earlier"] * 3 + ["n month"] * len(month_labels)
+                       + ["n count"] * 2 + ["trend", "n target", "status", "spark"])
+    figure_headings = headings[9:]  # from the outturns to the trend line: what the equality view shows
     s = scorecard.summary
     return {
         "title": f"{scorecard.authority + ': ' if scorecard.authority else ''}Children's Key Performance Indicators",
@@ -162,7 +165,12 @@ def page_values(scorecard: PublishedScorecard, generated: datetime) -> dict:
             for key, label in FILTERS
         ],
         "headings": headings,
-        "rows": rows,
+        "heading_classes": heading_classes,
+        "rows": [page_row(result) for result in results],
+        "views": breakdown_views(scorecard),
+        "equality": equality_view(scorecard),
+        "equality_headings": ["Characteristic", "Group"] + figure_headings,
+        "equality_heading_classes": ["meta", "title"] + heading_classes[9:],
         "suppressed_text": WITHHELD_TEXT,
         "withheld_legend": WITHHELD_LEGEND,
         "warnings": list(scorecard.warnings),
@@ -170,6 +178,56 @@ def page_values(scorecard: PublishedScorecard, generated: datetime) -> dict:
         "approximations": [{"id": r.indicator.id, "text": r.approximation} for r in results if r.approximation],
         "provenance": scorecard.provenance.summary_lines() if scorecard.provenance else [],
     }
+
+
+def dimension_label(dimension: str) -> str:
+    """A dimension's name as a heading: `age_band` → `Age band`."""
+    return dimension.replace("_", " ").capitalize()
+
+
+def breakdown_views(scorecard: PublishedScorecard) -> list[dict]:
+    """Per dimension of the breakdown, per group (in the order the groups come), the group's own
+    scorecard: a row per indicator, its figures the group's, or a note where it has none."""
+    views = []
+    for dimension in scorecard.by:
+        label = dimension_label(dimension)
+        names = dict.fromkeys(name for r in scorecard.results for name, _ in r.breakdowns.get(dimension) or ())
+        views.append({"dimension": dimension, "label": label, "groups": [
+            {"key": f"{dimension}:{name}", "name": name, "rows": [_group_row(r, dimension, label, name) for r in scorecard.results]}
+            for name in names
+        ]})
+    return views
+
+
+def _group_row(result: PublishedIndicator, dimension: str, label: str, name: str) -> PageRow:
+    groups = dict(result.breakdowns.get(dimension) or ())
+    if name in groups:
+        return page_row(groups[name], name)
+    reason = result.breakdown_errors.get(dimension)
+    note = f"Not broken down by {label.lower()}: {reason}" if reason else f"No figures for {label.lower()} {name}"
+    return _note_row(result, name, note)
+
+
+def _note_row(result: PublishedIndicator, group: str, note: str) -> PageRow:
+    """An indicator's row in a group's scorecard where the group has no figures: the note says why;
+    it holds none of the indicator's numbers and is not counted."""
+    return replace(page_row(result, group), benchmarks=[], earlier=[], months=[], numerator="", denominator="",
+                   suppressed_span=None, trend="not_comparable", trend_symbol="", trend_text="", target="", status="no_target",
+                   status_text="", error=None, sparkline=None, note=note)
+
+
+def equality_view(scorecard: PublishedScorecard) -> list[dict]:
+    """One indicator across the child's characteristics: per indicator, its whole row, then the groups
+    of each characteristic dimension of the breakdown (sex, ethnicity, age band; none asked: no view)."""
+    dimensions = [d for d in EQUALITY_DIMENSIONS if d in scorecard.by]
+    if not dimensions:
+        return []
+    return [{"id": r.indicator.id, "title": r.indicator.title, "total": page_row(r, "All children"), "sections": [
+        {"label": dimension_label(d), "rows": [page_row(group, name) for name, group in r.breakdowns.get(d) or ()],
+         "note": None if r.breakdowns.get(d) else
+         f"Not broken down by {dimension_label(d).lower()}: {r.breakdown_errors.get(d) or 'no groups'}"}
+        for d in dimensions
+    ]} for r in scorecard.results]
 
 
 def page_row(r: PublishedIndicator, group: str | None = None) -> PageRow:
@@ -225,7 +283,7 @@ def _count_text(month: PublishedMonth, count) -> str:
     return display(count) if month.reported and count is not None else "-"
 
 
-def sparkline(values: list[float | None], width: int = 80, height: int = 20) -> Sparkline | None:
+def sparkline(values: list[float | None], width: int = 48, height: int = 18) -> Sparkline | None:
     """The line through the months that have a value (gaps where none); none for fewer than two."""
     points = [(n, v) for n, v in enumerate(values) if v is not None]
     if len(points) < 2:

@@ -31,19 +31,20 @@ class QueryError(Exception):
 @dataclass(frozen=True)
 class Counts:
     """The numerator and denominator of one indicator per month (absent months have no rows), and,
-    when a breakdown is asked for, the same per value of the dimension (`groups`)."""
+    when a breakdown is asked for, the same per group of each dimension (`breakdowns`: dimension →
+    group → Counts), or why it cannot be broken down by one (`breakdown_errors`: dimension → text)."""
 
     numerator: Mapping[date, float] = field(default_factory=dict)
     denominator: Mapping[date, float] | None = None
     error: str | None = None
-    groups: Mapping[str, "Counts"] | None = None
-    group_error: str | None = None
+    breakdowns: Mapping[str, Mapping[str, "Counts"]] = field(default_factory=dict)
+    breakdown_errors: Mapping[str, str] = field(default_factory=dict)
 
 
 def run_plan(
-    con: duckdb.DuckDBPyConnection, plan: Plan, by: str | None = None, time_limit: float | None = None,
+    con: duckdb.DuckDBPyConnection, plan: Plan, by: tuple[str, ...] = (), time_limit: float | None = None,
 ) -> dict[str, Counts]:
-    """Counts for every indicator of the plan, by id; per value of the column `by` too, when given.
+    """Counts for every indicator of the plan, by id; per group of each dimension of `by` too.
 
     Indicators with the same `period` rows (the same `collected` and months) share one installation of
     it, and their queries run as one UNION ALL, which DuckDB runs in parallel with one round trip. If
@@ -92,7 +93,7 @@ def _run_together(con: duckdb.DuckDBPyConnection, plans: list[IndicatorPlan], ti
 
 
 def run_indicator(
-    con: duckdb.DuckDBPyConnection, plan: IndicatorPlan, by: str | None = None, period_installed: bool = False,
+    con: duckdb.DuckDBPyConnection, plan: IndicatorPlan, by: tuple[str, ...] = (), period_installed: bool = False,
     time_limit: float | None = None,
 ) -> Counts:
     """Counts for one indicator; a failure becomes `Counts.error`."""
@@ -103,13 +104,13 @@ def run_indicator(
         denominator = _totals(measure(con, plan.denominator, "denominator", time_limit=time_limit)) if plan.denominator else None
     except QueryError as error:
         return Counts(error=str(error))
-    if by is None:
-        return Counts(numerator, denominator)
-    try:
-        groups = _groups(con, plan, by, denominator, time_limit)
-    except QueryError as error:
-        return Counts(numerator, denominator, group_error=str(error))
-    return Counts(numerator, denominator, groups=groups)
+    breakdowns, errors = {}, {}
+    for dimension in by:
+        try:
+            breakdowns[dimension] = _groups(con, plan, dimension, denominator, time_limit)
+        except QueryError as error:
+            errors[dimension] = str(error)
+    return Counts(numerator, denominator, breakdowns=breakdowns, breakdown_errors=errors)
 
 
 def _groups(

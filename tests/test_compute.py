@@ -191,8 +191,8 @@ def test_breakdown_by_a_column_the_query_returns(kpi, project):
     data = kpi.json("compute", "--project", project, "--data", FIXTURE_EXTRACTS, "--period", "2017-09", "--by", "team",
                     "--indicators", "TST 001,TST 002")
     referrals = row(data, "TST 001")
-    groups = {g["group"]: g for g in referrals["breakdown"]["groups"]}
-    assert referrals["breakdown"]["by"] == "team" and set(groups) == {"Team A", "Team B"}
+    groups = {g["group"]: g for g in referrals["breakdowns"]["team"]["groups"]}
+    assert set(referrals["breakdowns"]) == {"team"} and set(groups) == {"Team A", "Team B"}
     assert groups["Team A"]["months"]["2017-06"] is None  # R10 alone in June: withheld too
     # a group of one is withheld like any other small number
     assert groups["Team B"]["suppressed"] is True and groups["Team B"]["value"] is None
@@ -201,14 +201,34 @@ def test_breakdown_by_a_column_the_query_returns(kpi, project):
     assert groups["Team A"]["suppressed"] is True and groups["Team A"]["value"] is None
     assert "months.2017-09" in groups["Team A"]["withheld"]
     assessments = row(data, "TST 002")
-    assert assessments["breakdown"] == {"by": "team", "error": "the numerator returns no column `team` to break it down by", "groups": []}
+    assert assessments["breakdowns"] == {"team": {"error": "the numerator returns no column `team` to break it down by", "groups": []}}
 
 
 def test_breakdown_rows_in_csv(kpi):
     result = kpi("compute", "--project", FIXTURE_PROJECT, "--data", FIXTURE_EXTRACTS, "--period", "2017-09", "--by", "team",
                  "--indicators", "TST 001", "--format", "csv")
     rows = scorecard_csv(result.stdout)
-    assert [(r["group"], r["2017-09"]) for r in rows] == [("", "3"), ("Team A", "2"), ("Team B", "1")]
+    assert [(r["dimension"], r["group"], r["2017-09"]) for r in rows] == [("", "", "3"), ("team", "Team A", "2"), ("team", "Team B", "1")]
+
+
+def test_several_dimensions_at_once_in_the_order_given(kpi):
+    result = kpi("compute", "--project", FIXTURE_PROJECT, "--data", FIXTURE_EXTRACTS, "--period", "2017-09",
+                 "--by", "team,sex", "--by", "team", "--indicators", "TST 001", "--format", "json")
+    data = json.loads(result.stdout)
+    referrals = row(data, "TST 001")
+    assert list(referrals["breakdowns"]) == ["team", "sex"]  # each once, in the order given
+    assert [g["group"] for g in referrals["breakdowns"]["team"]["groups"]] == ["Team A", "Team B"]
+    assert data["provenance"]["selection"]["by"] == ["team", "sex"]
+
+
+def test_several_dimensions_in_parquet_long_form(kpi, tmp_path):
+    out = tmp_path / "s.parquet"
+    result = kpi("compute", "--project", FIXTURE_PROJECT, "--data", FIXTURE_EXTRACTS, "--period", "2017-09",
+                 "--by", "team", "--indicators", "TST 001", "--output", out)
+    assert result.exit_code == 0, result.stderr
+    table = pq.read_table(out).to_pylist()
+    september = [(r["dimension"], r["group"], r["numerator"]) for r in table if str(r["month"]) == "2017-09-01"]
+    assert september == [(None, None, 3), ("team", "Team A", 2), ("team", "Team B", 1)]
 
 
 def test_a_runaway_query_is_stopped_with_a_message(kpi, project, extracts):

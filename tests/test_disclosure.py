@@ -63,7 +63,7 @@ def make_result(indicator: Indicator, counts: dict[date, tuple[float, float | No
         outturns=tuple((label, history[m]) for label, m in OUTTURNS), same_period_last_year=history[LAST_YEAR],
         trend=trend(indicator.polarity, indicator.trend == "comparable", now, before),
         target_status=target_status(indicator.polarity, indicator.target, now),
-        benchmarks={"england": 50.5}, history=history, breakdown=breakdown,
+        benchmarks={"england": 50.5}, history=history, breakdowns={} if breakdown is None else {"team": breakdown},
     )
 
 
@@ -152,7 +152,7 @@ def perturbed(scorecard: Scorecard, rules: DisclosureRules, cells: set) -> Score
     for result in scorecard.results:
         groups = [g for _, g in result.breakdown or ()]
         breakdown = None if result.breakdown is None else tuple((k, change(g, k, groups)) for k, g in result.breakdown)
-        results.append(replace(change(result, None, []), breakdown=breakdown))
+        results.append(replace(change(result, None, []), breakdowns={} if breakdown is None else {"team": breakdown}))
     return replace(scorecard, results=tuple(results))
 
 
@@ -205,7 +205,7 @@ def test_a_withheld_denominator_is_in_no_format(tmp_path):
     for name, data in outputs.items():
         for text in ("98765", "98,765", "0.0030375", "3.0375"):
             assert text.encode() not in data, f"{text} in {name}"
-    withheld = {(g["group"], tuple(g["withheld"])) for g in json.loads(outputs["json"])["indicators"][0]["breakdown"]["groups"]}
+    withheld = {(g["group"], tuple(g["withheld"])) for g in json.loads(outputs["json"])["indicators"][0]["breakdowns"]["team"]["groups"]}
     assert withheld == {("Team A", ("value", "numerator", "denominator", "months.2017-09")),
                         ("Team B", ("value", "numerator", "denominator", "months.2017-09"))}
 
@@ -322,3 +322,32 @@ def test_round_to_in_kpi_toml_rounds_the_published_counts(kpi, project):
     r = data["indicators"][0]
     assert (r["numerator"], r["denominator"], r["value"]) == (5, 5, 100)  # 3 of 4 (75%), rounded first
     assert r["target_status"] == "better"  # the published 100 against 90, under the safe policy
+
+
+def test_a_total_withheld_for_one_dimension_is_withheld_in_every_other():
+    """Team: two groups of 4 (threshold 5) fix each other once the total 8 is shown, so the total is
+    withheld; then sex, 7 and 1, must not give the total back: every sex group with a count is withheld."""
+    indicator = make_indicator(1, "count", "bigger", "monthly", 5, None)
+    four, seven, one = ({m: (n, None) for m in MONTHS} for n in (4, 7, 1))
+    total = replace(make_result(indicator, {m: (8, None) for m in MONTHS}), breakdowns={
+        "team": (("A", make_result(indicator, four)), ("B", make_result(indicator, four))),
+        "sex": (("F", make_result(indicator, seven)), ("M", make_result(indicator, one))),
+    })
+    card = Scorecard(PERIOD, "", "", (total,), summarise([total]), ("team", "sex"))
+    published = publish(card, DisclosureRules()).results[0]
+    assert published.current.withheld
+    assert all(g.current.withheld for _, g in published.breakdowns["sex"])
+    assert published.breakdown is published.breakdowns["team"]  # the first dimension, as before
+
+
+def test_each_dimension_has_its_own_complementary_suppression():
+    indicator = make_indicator(1, "count", "bigger", "monthly", 5, None)
+    counts = {name: {m: (n, None) for m in MONTHS} for name, n in (("A", 2), ("B", 30), ("C", 40), ("F", 36), ("M", 36))}
+    total = replace(make_result(indicator, {m: (72, None) for m in MONTHS}), breakdowns={
+        "team": tuple((k, make_result(indicator, counts[k])) for k in "ABC"),
+        "sex": tuple((k, make_result(indicator, counts[k])) for k in "FM"),
+    })
+    published = publish(Scorecard(PERIOD, "", "", (total,), summarise([total]), ("team", "sex")), DisclosureRules()).results[0]
+    team = {k: g.current.withheld for k, g in published.breakdowns["team"]}
+    assert team == {"A": True, "B": True, "C": False}  # A small, B its complement
+    assert not any(g.current.withheld for _, g in published.breakdowns["sex"]) and not published.current.withheld

@@ -107,20 +107,6 @@ def test_xlsx_uses_the_display_rule_as_its_number_format():
     assert NUMBER_FORMAT == "[=0]0;[<=10]0.0;#,##0"
 
 
-def test_html_breakdown_rows_sit_under_their_indicator_and_are_not_counted(tmp_path):
-    from tests.conftest import Kpi
-
-    out = tmp_path / "by_team.html"
-    result = Kpi()("compute", "--project", FIXTURE_PROJECT, "--data", FIXTURE_EXTRACTS, "--period", "2017-09",
-                   "--by", "team", "--output", out)
-    assert result.exit_code == 0
-    page = out.read_text()
-    ids = re.findall(r'<tr [^>]*data-id="([^"]+)"', page)
-    assert ids[:3] == ["TST 001", "TST 001", "TST 001"]  # the indicator, then Team A and Team B
-    assert "└ team Team A" in page and "└ team Team B" in page
-    assert '<td data-count="total">7</td>' in page
-
-
 def compute_html(kpi, project, out):
     return kpi("compute", "--project", project, "--data", FIXTURE_EXTRACTS, "--period", "2017-09", "--output", out)
 
@@ -189,3 +175,10 @@ def test_the_re_branding_example_in_the_docs_works(kpi, project, tmp_path):
     page = out.read_text()
     assert "Northtown Council: Children's Services</p><h1>" in page
     assert "performance@northtown.gov.uk" in page and "table.kpi th{background:#005eb8}" in page
+
+
+def test_the_docs_name_every_block_of_the_bundled_page():
+    template = (REPO / "kpi" / "templates" / "scorecard.html.j2").read_text()
+    blocks = re.findall(r"{% block (\w+) %}", template)
+    listed = re.search(r"replaces only the\s+blocks it names \(([^)]*)\)", (REPO / "docs" / "cli.md").read_text()).group(1)
+    assert sorted(re.findall(r"`(\w+)`", listed)) == sorted(blocks)

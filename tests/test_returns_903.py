@@ -242,8 +242,8 @@ def test_an_approximate_number_is_marked_in_every_output(kpi, tmp_path):
     assert re.search(r"^CSC 250 ≈", table, re.M) and not re.search(r"^CSC 201 ≈", table, re.M)
     assert f"≈ CSC 250: approximate: {how}" in " ".join(table.split())
     page = written["html"].read_text()
-    assert f'<td>CSC 250 <abbr class="approx" title="approximate: {how}">≈</abbr></td>' in page.replace("&#39;", "'")
-    assert f"<li>≈ CSC 250: approximate: {how}</li>" in page.replace("&#39;", "'") and "<td>CSC 201</td>" in page
+    assert f'<td class="id">CSC 250 <abbr class="approx" title="approximate: {how}">≈</abbr></td>' in page.replace("&#39;", "'")
+    assert f"<li>≈ CSC 250: approximate: {how}</li>" in page.replace("&#39;", "'") and '<td class="id">CSC 201</td>' in page
     sheet = pl.read_excel(written["xlsx"], sheet_name="Scorecard", infer_schema_length=0)
     by_id = dict(zip(sheet["Indicator"], sheet["Approximation"]))
     assert by_id["CSC 250"] == how and by_id["CSC 201"] in ("", None)
