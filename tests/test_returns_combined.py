@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from tests.conftest import Kpi
 
@@ -147,3 +148,44 @@ def test_data_and_source_on_the_command_line_replace_the_entries(kpi, returns, t
     assert result.exit_code == 2 and "--source replaces kpi.toml's [[data]] entries only with --data" in result.stderr
     result = kpi("coverage", "--project", folder, "--source", "cin-census")  # the profile alone
     assert result.exit_code == 0 and "computable from source cin-census" in result.stderr
+
+
+TABLE_NAMES = ("ssd_person", "ssd_contacts", "ssd_cin_episodes", "ref_population")
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.sets(st.sampled_from(TABLE_NAMES)), st.none() | st.sets(st.sampled_from(TABLE_NAMES)),
+                          st.booleans()), min_size=1, max_size=3))
+def test_each_table_comes_from_the_one_entry_supplying_it_or_the_entries_are_refused(tmp_path_factory, entries):
+    """Each entry: the tables its files hold, its `tables` (or none), and whether its files are a copy of
+    everyone else's (the same bytes: no conflict)."""
+    from kpi.config import DataEntry
+    from kpi.extracts import table_definitions
+    from kpi.issues import KpiError
+    from kpi.pipeline import Supplier, assign_tables
+    from kpi.profiles import CANONICAL
+
+    from tests.conftest import REPO
+
+    tables = table_definitions(REPO / "schemas")
+    root = tmp_path_factory.mktemp("entries")
+    suppliers, folders = [], []
+    for number, (held, named, same) in enumerate(entries, start=1):
+        folder = root / str(number)
+        folder.mkdir()
+        for name in held:
+            (folder / f"{name}.csv").write_text("same\n" if same else f"entry {number}\n")
+        suppliers.append(Supplier(DataEntry(number, "ssd", folder, tuple(sorted(named)) if named is not None else None), CANONICAL))
+        folders.append(folder)
+    supplied = [held if named is None else named for held, named, _ in entries]
+    lacking = any(named is not None and not named <= held for held, named, _ in entries)
+    givers = {t: [n for n, s in enumerate(supplied) if t in s] for t in TABLE_NAMES}
+    clash = any(len(g) > 1 and not all(entries[n][2] for n in g) for g in givers.values())
+    try:
+        owners, _ = assign_tables(tuple(suppliers), folders, tables)
+    except KpiError as error:
+        assert lacking or clash
+        assert all("kpi.toml [[data]] entry" in i.message for i in error.issues)
+        return
+    assert not lacking and not clash
+    assert owners == {t: g[0] for t, g in givers.items() if g}  # one giver, or copies of one file: the first listed
