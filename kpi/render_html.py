@@ -1,6 +1,9 @@
 """The scorecard as one self-contained HTML page laid out like the seed: header, summary counts, the
 indicator table with every column of the seed, a small trend line per indicator, and filters (service
-group, lead officer, tier, unit) that work in the browser without a server.
+group, lead officer, tier, unit) that work in the browser without a server. With a breakdown (--by)
+the page also holds each group's own scorecard (a team's, ...), chosen with a select, and the equality
+view of one indicator across the child's characteristics. The styles fit the table to a 1366 px
+screen and to a landscape A4 page (docs/reports.md).
 
 The page is the Jinja2 template templates/scorecard.html.j2 (styles and script included inline, values
 escaped); a project's own templates/ folder comes first, so a council can re-brand it. This module
@@ -201,7 +204,7 @@ def _group_row(result: PublishedIndicator, dimension: str, label: str, name: str
     if name in groups:
         return page_row(groups[name], name)
     reason = result.breakdown_errors.get(dimension)
-    note = f"Not broken down by {label.lower()}: {reason}" if reason else f"No figures for {label.lower()} {name}"
+    note = f"Not broken down by {label.lower()}: {reason}" if reason else f"None of its records are of {label.lower()} {name}"
     return _note_row(result, name, note)
 
 
