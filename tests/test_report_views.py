@@ -166,3 +166,16 @@ def test_the_equality_view_is_there_only_with_a_characteristic_of_the_child(tmp_
     assert 'class="kpi equality"' in render_html(published)
     teams_only = replace(published, by=("team",))
     assert 'class="kpi equality"' not in render_html(teams_only) and 'data-view="team:Team A"' in render_html(teams_only)
+
+
+@needs_chromium
+def test_a_councils_own_table_block_without_views_is_still_counted(kpi, project, tmp_path):
+    (project / "templates").mkdir()
+    (project / "templates" / "scorecard.html.j2").write_text(
+        '{% extends "bundled/scorecard.html.j2" %}\n'
+        '{% block table %}<table class="kpi"><tbody>{% for row in rows %}<tr data-id="{{ row.id }}" data-trend="{{ row.trend }}"'
+        ' data-status="{{ row.status }}"><td>{{ row.title }}</td></tr>{% endfor %}</tbody></table>{% endblock %}\n')
+    page = tmp_path / "scorecard.html"
+    assert kpi("compute", "--project", project, "--data", FIXTURE_EXTRACTS, "--period", "2017-09", "--output", page).exit_code == 0
+    dom = chromium("--dump-dom", url=f"file://{page}").stdout
+    assert 'data-ready="yes"' in dom and '<td data-count="total">7</td>' in dom and "hidden=" not in dom.split("<tbody")[1][:20]
