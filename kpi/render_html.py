@@ -186,12 +186,15 @@ def dimension_label(dimension: str) -> str:
 
 
 def breakdown_views(scorecard: PublishedScorecard) -> list[dict]:
-    """Per dimension of the breakdown, per group (in the order the groups come), the group's own
-    scorecard: a row per indicator, its figures the group's, or a note where it has none."""
+    """Per dimension of the breakdown, per group, the group's own scorecard: a row per indicator, its
+    figures the group's, or a note where it has none."""
     views = []
     for dimension in scorecard.by:
         label = dimension_label(dimension)
-        names = dict.fromkeys(name for r in scorecard.results for name, _ in r.breakdowns.get(dimension) or ())
+        lists = [[name for name, _ in r.breakdowns.get(dimension) or ()] for r in scorecard.results]
+        # in the order of the indicator with the most groups (the engine's order: age bands by age, the
+        # group of units without one last), then any the others add
+        names = dict.fromkeys(max(lists, key=len, default=[]) + [name for names in lists for name in names])
         views.append({"dimension": dimension, "label": label, "groups": [
             {"key": f"{dimension}:{name}", "name": name, "rows": [_group_row(r, dimension, label, name) for r in scorecard.results]}
             for name in names
