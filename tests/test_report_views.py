@@ -196,3 +196,15 @@ def test_a_councils_own_table_block_without_views_is_still_counted(kpi, project,
     assert kpi("compute", "--project", project, "--data", FIXTURE_EXTRACTS, "--period", "2017-09", "--output", page).exit_code == 0
     dom = chromium("--dump-dom", url=f"file://{page}").stdout
     assert 'data-ready="yes"' in dom and '<td data-count="total">7</td>' in dom and "hidden=" not in dom.split("<tbody")[1][:20]
+
+
+def test_the_groups_come_in_the_order_of_the_indicator_with_most_of_them():
+    """Age bands by age, not as first seen: the first indicator has only the 10 to 15 band."""
+    results = []
+    for n, bands in ((1, ("10 to 15",)), (2, ("1 to 4", "5 to 9", "10 to 15", "(none)"))):
+        indicator = make_indicator(n, "count", "bigger", "monthly", None, None)
+        groups = tuple((band, make_result(indicator, {m: (10, None) for m in MONTHS})) for band in bands)
+        total = make_result(indicator, {m: (10 * len(bands), None) for m in MONTHS})
+        results.append(replace(total, breakdowns={"age_band": groups}))
+    page = render_html(publish(Scorecard(PERIOD, "", "", tuple(results), summarise(results), ("age_band",)), DisclosureRules()))
+    assert re.findall(r'<option value="age_band:([^"]+)">', page) == ["1 to 4", "5 to 9", "10 to 15", "(none)"]
