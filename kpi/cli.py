@@ -153,6 +153,10 @@ def compute(
                                  _date_option("--extract-date", extract_date))
     for warning in scorecard.warnings:
         typer.echo(f"warning: {warning}", err=True)
+    for dimension in scorecard.by:  # said here too, not only in the rows: a breakdown that is not there
+        missing = [r.indicator.id for r in scorecard.results if dimension in r.breakdown_errors]
+        if missing:
+            typer.echo(f"{len(missing)} indicator(s) not broken down by {dimension} (each row says why): {', '.join(missing)}", err=True)
     if output:
         render.write_scorecard(scorecard, fmt, output, proj.templates_dir)
         typer.echo(f"wrote {output}", err=True)

@@ -77,6 +77,10 @@ class Indicator:
     tests: tuple[TestCase, ...] = ()
     origin: str = "project"  # project | bundled: which layer of definitions the file comes from
     allowed_mutants: tuple[AllowedMutant, ...] = ()
+    # For breakdowns (--by): the column of the rows holding the child, and the date to take the child's
+    # group on, where the engine's rule (docs/breakdowns.md) is not to be used.
+    breakdown_child: str | None = None
+    breakdown_date: str | None = None
     positions: Mapping[tuple, tuple[int, int]] = field(default_factory=dict, compare=False, repr=False)
 
     def position(self, *path: str | int) -> tuple[int, int]:

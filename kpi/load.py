@@ -182,6 +182,8 @@ def _build(path: Path, data: dict, positions: dict, queries: dict, origin: str) 
             AllowedMutant(entry["mutant"], entry["reason"], positions.get(("mutants", "allow", index), (1, 1))[0])
             for index, entry in enumerate((data.get("mutants") or {}).get("allow") or [])
         ),
+        breakdown_child=(data.get("breakdown") or {}).get("child"),
+        breakdown_date=(data.get("breakdown") or {}).get("date"),
         positions=MappingProxyType(positions),
     )
 

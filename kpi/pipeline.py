@@ -25,7 +25,7 @@ from kpi.extracts import Source, Table, find_sources, load_table, survey_tables,
 from kpi.issues import Issue, KpiError, display_path
 from kpi.load import load_indicators, load_query_files
 from kpi.periods import add_months, format_period
-from kpi.plan import Plan, materialisable_views, plan_scorecard
+from kpi.plan import Dimension, Plan, dimensions, materialisable_views, plan_scorecard
 from kpi.provenance import DataRead, Provenance, definitions_sha256, file_sha256, git_state, now
 from kpi.run import Counts, run_plan
 
@@ -66,8 +66,10 @@ def open_database(
     definitions: Definitions, plan: Plan, data: Path | None, closure_days: tuple[date, ...] = (), scale: int = 1,
     progress: Callable[[str], None] | None = None, profile: profiles.Profile | None = None,
     report: profiles.LoadReport | None = None, reads: list[DataRead] | None = None, config: Config | None = None,
+    optional: frozenset[str] = frozenset(),
 ) -> duckdb.DuckDBPyConnection:
-    """A locked connection holding the extracts the plan reads (from `data`, or the demo council).
+    """A locked connection holding the extracts the plan reads (from `data`, or the demo council), and
+    the `optional` ones where the data hold them (those a breakdown's dimension reads).
 
     `progress`, when given, is told about each table as it loads (the CLI shows it on a terminal).
     Files are read through the source `profile` (default `ssd`); `report` collects what it found;
@@ -75,7 +77,7 @@ def open_database(
     gives how to read the files (two-digit years, encodings).
     """
     con = database.connect()
-    needed = set(plan.tables) | set(REFERENCE_TABLES)
+    needed = set(plan.tables) | set(REFERENCE_TABLES) | set(optional)
     if data is None:
         _load_demo(con, definitions.tables, scale)
         if reads is not None:
@@ -84,10 +86,10 @@ def open_database(
         _load_entries(con, definitions.tables, plan, data, needed, progress, report or profiles.LoadReport(), reads, config or Config())
     elif database_source.is_database_url(data):
         _load_database(con, definitions.tables, plan, str(data), needed, progress, profile or profiles.CANONICAL,
-                       report or profiles.LoadReport(), reads, config or Config())
+                       report or profiles.LoadReport(), reads, config or Config(), optional)
     else:
         _load_source(con, definitions.tables, plan, data, needed, progress, profile or profiles.CANONICAL,
-                     report or profiles.LoadReport(), reads, config or Config())
+                     report or profiles.LoadReport(), reads, config or Config(), optional)
     database.create_missing_tables(con, definitions.tables.values())
     database.lock(con)
     database.install_calendar(con, closure_days)
@@ -125,7 +127,7 @@ def _rows(con: duckdb.DuckDBPyConnection, table: str) -> int:
 def _load_source(
     con: duckdb.DuckDBPyConnection, tables: Mapping[str, Table], plan: Plan, data: Path, needed: set[str],
     progress: Callable[[str], None] | None, profile: profiles.Profile, report: profiles.LoadReport,
-    reads: list[DataRead] | None, config: Config,
+    reads: list[DataRead] | None, config: Config, optional: frozenset[str] = frozenset(),
 ) -> None:
     """The extracts in `data`, through `profile`; a statutory return is first read by its reader (see
     `_readable`), and the indicators it gives only approximately or never are noted in `report`."""
@@ -134,7 +136,7 @@ def _load_source(
     report.approximations.update({i: a for i, a in profile.approximations.items() if i in chosen})
     first = len(reads) if reads is not None else 0
     with _readable(profile, data, tables) as folder:
-        _load_files(con, tables, plan, folder, needed, progress, profile, report, reads, config)
+        _load_files(con, tables, plan, folder, needed, progress, profile, report, reads, config, optional)
     if profile.reader is not None and reads is not None:
         # the provenance names the return's own files (and their checksum), not the temporary tables
         from kpi import returns
@@ -164,11 +166,13 @@ def _readable(profile: profiles.Profile, data: Path, tables: Mapping[str, Table]
 def _load_files(
     con: duckdb.DuckDBPyConnection, tables: Mapping[str, Table], plan: Plan, data: Path, needed: set[str],
     progress: Callable[[str], None] | None, profile: profiles.Profile, report: profiles.LoadReport,
-    reads: list[DataRead] | None = None, config: Config = Config(),
+    reads: list[DataRead] | None = None, config: Config = Config(), optional: frozenset[str] = frozenset(),
 ) -> None:
     sources, issues = find_sources(data, tables)
     needed = needed | profile.lookup_tables(needed)
     for name in sorted(needed):
+        if name not in sources and name in optional:
+            continue  # read by a dimension only: loaded empty, and the dimension says it has no data
         if name not in sources and (tables[name].extension or name in profile.no_source_tables):
             report.absent_tables.add(name)  # optional: loaded empty; the indicators reading it say so
         elif name not in sources and name not in REFERENCE_TABLES:
@@ -356,7 +360,7 @@ def _note_approximations(plan: Plan, suppliers: tuple[Supplier, ...], owners: Ma
 def _load_database(
     con: duckdb.DuckDBPyConnection, tables: Mapping[str, Table], plan: Plan, url: str, needed: set[str],
     progress: Callable[[str], None] | None, profile: profiles.Profile, report: profiles.LoadReport,
-    reads: list[DataRead] | None, config: Config,
+    reads: list[DataRead] | None, config: Config, optional_tables: frozenset[str] = frozenset(),
 ) -> None:
     """The needed tables read from a council's database (database_source.py), as _load_files does files."""
     needed = needed | profile.lookup_tables(needed)
@@ -365,7 +369,7 @@ def _load_database(
         optional = tables[name].extension or name in profile.no_source_tables
         if optional:
             report.absent_tables.add(name)
-        return optional or name in REFERENCE_TABLES
+        return optional or name in REFERENCE_TABLES or name in optional_tables
 
     loaded, found, issues = database_source.load_tables(
         con, tables, needed, url, profile, report, progress, config, absent_ok, lambda name: ", ".join(plan.needing(name)))
@@ -475,6 +479,7 @@ def compute_assessed(
     """
     config = project.config
     by = Dimensions(by)
+    chosen_dimensions = choose_dimensions(definitions, by)
     given_date = extract_date or config.extract_date
     if given_date is not None:
         refuse_uncovered_month(period, given_date, "--extract-date" if extract_date else "kpi.toml's extract_date")
@@ -483,13 +488,16 @@ def compute_assessed(
     runnable = replace(plan, indicators=tuple(p for p in plan.indicators if p.indicator.id not in refused))
     (data, profile), report = _resolve_source(project, data, source), profiles.LoadReport()
     reads: list[DataRead] = []
-    con = open_database(definitions, runnable, data, config.closure_days, scale, progress, profile, report, reads, config)
+    optional = frozenset().union(*(d.tables for d in chosen_dimensions)) - runnable.tables
+    con = open_database(definitions, runnable, data, config.closure_days, scale, progress, profile, report, reads, config,
+                        optional)
     try:
         warnings = coverage_warnings(con, definitions.tables, runnable, given_date, config.reference_match_min, report.table_sources)
         blocked = profiles.blocked_indicators(definitions, runnable, report)
         report.approximations = {i: a for i, a in report.approximations.items() if i not in blocked}
         runnable = replace(runnable, indicators=tuple(p for p in runnable.indicators if p.indicator.id not in blocked))
-        counts = run_plan(con, runnable, by, config.query_time_limit) | {
+        counts = run_plan(con, runnable, chosen_dimensions, config.query_time_limit,
+                          unavailable_dimensions(con, chosen_dimensions)) | {
             i: Counts(error=profiles.needs_message(needs)) for i, needs in blocked.items()}
         benchmarks = read_benchmarks(con)
     finally:
@@ -501,6 +509,29 @@ def compute_assessed(
     scorecard = assess(plan, counts, benchmarks, authority, region, by, report.approximations)
     provenance = record_provenance(project, definitions, indicators, period, data, scale, by, reads, profile, given_date)
     return replace(scorecard, warnings=tuple(warnings + profiles.warnings(report, profile)), provenance=provenance)
+
+
+def choose_dimensions(definitions: Definitions, by: Iterable[str]) -> tuple[Dimension, ...]:
+    """The dimensions of queries/ named by --by, in its order; a name none declares is a KpiError (exit 2)."""
+    declared = dimensions(list(definitions.shared), definitions.tables)
+    unknown = [name for name in by if name not in declared]
+    if unknown:
+        known = ", ".join(declared) or "none (queries/ declares no dimension_ macro)"
+        raise KpiError(f"there is no dimension {unknown[0]!r} to break the scorecard down by: --by takes one of {known} "
+                       "(see docs/breakdowns.md to declare another)")
+    return tuple(declared[name] for name in by)
+
+
+def unavailable_dimensions(con: duckdb.DuckDBPyConnection, chosen: Iterable[Dimension]) -> dict[str, str]:
+    """Why a dimension cannot give any child a group in these data, by name: every table it reads is
+    absent or empty (a return with no ssd_involvements and no ssd_cin_episodes has no teams)."""
+    found = {}
+    for dimension in chosen:
+        if dimension.tables and all(_rows(con, table) == 0 for table in sorted(dimension.tables)):
+            tables = ", ".join(sorted(dimension.tables))
+            found[dimension.name] = (f"the {dimension.name} dimension reads {tables}, which "
+                                     f"{'have' if len(dimension.tables) > 1 else 'has'} no rows in these data")
+    return found
 
 
 def record_provenance(

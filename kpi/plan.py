@@ -172,5 +172,33 @@ def materialisable_views(plan: "Plan", shared: list[SharedDefinition]) -> list[S
     return ordered
 
 
+DIMENSION_PREFIX = "dimension_"
+
+
+@dataclass(frozen=True)
+class Dimension:
+    """What a scorecard can be broken down by (`--by NAME`): a macro of queries/ named
+    `dimension_NAME(child_id, on_date)`, giving one child's group on one date, and the extract tables it
+    reads (directly or through views and macros)."""
+
+    name: str
+    macro: str
+    tables: frozenset[str]
+    file: str = ""
+    line: int = 0
+
+
+def dimensions(shared: list[SharedDefinition], extract_tables: Iterable[str]) -> dict[str, Dimension]:
+    """The dimensions queries/ declares, by name, in order of name."""
+    extract_tables = frozenset(extract_tables)
+    found = {}
+    for definition in shared:
+        if definition.kind == "MACRO" and definition.name.startswith(DIMENSION_PREFIX) and len(definition.name) > len(DIMENSION_PREFIX):
+            name = definition.name[len(DIMENSION_PREFIX):]
+            found[name] = Dimension(name, definition.name, tables_read([Sql(shared_body(definition), "", 1)], shared, extract_tables),
+                                    definition.sql.file, definition.sql.line)
+    return dict(sorted(found.items()))
+
+
 def _words(text: str) -> set[str]:
     return set(re.findall(r"[a-z_][a-z0-9_]*", text.lower()))

@@ -1,6 +1,9 @@
 """The scorecard as one self-contained HTML page laid out like the seed: header, summary counts, the
 indicator table with every column of the seed, a small trend line per indicator, and filters (service
-group, lead officer, tier, unit) that work in the browser without a server.
+group, lead officer, tier, unit) that work in the browser without a server. With a breakdown (--by)
+the page also holds each group's own scorecard (a team's, ...), chosen with a select, and the equality
+view of one indicator across the child's characteristics. The styles fit the table to a 1366 px
+screen and to a landscape A4 page (docs/reports.md).
 
 The page is the Jinja2 template templates/scorecard.html.j2 (styles and script included inline, values
 escaped); a project's own templates/ folder comes first, so a council can re-brand it. This module
@@ -186,12 +189,15 @@ def dimension_label(dimension: str) -> str:
 
 
 def breakdown_views(scorecard: PublishedScorecard) -> list[dict]:
-    """Per dimension of the breakdown, per group (in the order the groups come), the group's own
-    scorecard: a row per indicator, its figures the group's, or a note where it has none."""
+    """Per dimension of the breakdown, per group, the group's own scorecard: a row per indicator, its
+    figures the group's, or a note where it has none."""
     views = []
     for dimension in scorecard.by:
         label = dimension_label(dimension)
-        names = dict.fromkeys(name for r in scorecard.results for name, _ in r.breakdowns.get(dimension) or ())
+        lists = [[name for name, _ in r.breakdowns.get(dimension) or ()] for r in scorecard.results]
+        # in the order of the indicator with the most groups (the engine's order: age bands by age, the
+        # group of units without one last), then any the others add
+        names = dict.fromkeys(max(lists, key=len, default=[]) + [name for names in lists for name in names])
         views.append({"dimension": dimension, "label": label, "groups": [
             {"key": f"{dimension}:{name}", "name": name, "rows": [_group_row(r, dimension, label, name) for r in scorecard.results]}
             for name in names
@@ -204,7 +210,7 @@ def _group_row(result: PublishedIndicator, dimension: str, label: str, name: str
     if name in groups:
         return page_row(groups[name], name)
     reason = result.breakdown_errors.get(dimension)
-    note = f"Not broken down by {label.lower()}: {reason}" if reason else f"No figures for {label.lower()} {name}"
+    note = f"Not broken down by {label.lower()}: {reason}" if reason else f"None of its records are of {label.lower()} {name}"
     return _note_row(result, name, note)
 
 

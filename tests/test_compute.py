@@ -201,7 +201,8 @@ def test_breakdown_by_a_column_the_query_returns(kpi, project):
     assert groups["Team A"]["suppressed"] is True and groups["Team A"]["value"] is None
     assert "months.2017-09" in groups["Team A"]["withheld"]
     assessments = row(data, "TST 002")
-    assert assessments["breakdowns"] == {"team": {"error": "the numerator returns no column `team` to break it down by", "groups": []}}
+    assert assessments["breakdowns"] == {"team": {"error": "the numerator returns no column `team` and no child to find it for "
+                                                  "(a column named person_id or ending in _person_id)", "groups": []}}
 
 
 def test_breakdown_rows_in_csv(kpi):

@@ -63,16 +63,27 @@ def test_without_a_breakdown_the_page_has_no_views(tmp_path, kpi):
     assert 'name="view"' not in text and "data-view=\"team:" not in text and "equality" not in text.split("<body>")[1].split("<script>")[0]
 
 
+def team_groups(data) -> dict[str, dict[str, dict]]:
+    """Per team, the JSON of each indicator's group for it (indicator id → group)."""
+    teams: dict[str, dict[str, dict]] = {}
+    for row in data["indicators"]:
+        for group in row["breakdowns"]["team"]["groups"]:
+            teams.setdefault(group["group"], {})[row["id"]] = group
+    return teams
+
+
 def test_the_page_holds_a_scorecard_per_team_and_no_equality_view_for_teams_alone(by_team):
     folder, data = by_team
     page = (folder / "scorecard.html").read_text()
-    teams = [g["group"] for g in data["indicators"][0]["breakdowns"]["team"]["groups"]]
-    assert teams == ["Team A", "Team B"]
-    for team in teams:
+    teams = team_groups(data)
+    assert {"Team A", "Team B", "(none)"} <= set(teams)
+    for team, groups in teams.items():
         assert f'<option value="team:{team}">Team: {team}</option>' in page
         body = page.split(f'<tbody data-view="team:{team}" hidden>')[1].split("</tbody>")[0]
         assert len(re.findall(r"<tr ", body)) == len(data["indicators"])  # every indicator, as the whole scorecard
-        assert body.count("Not broken down by team: the numerator returns no column `team`") == len(data["indicators"]) - 1
+        not_broken_down = [r for r in data["indicators"] if r["breakdowns"]["team"]["error"]]
+        assert body.count("Not broken down by team: the numerator returns no column `team`") == len(not_broken_down)
+        assert body.count("None of its records are of team") == len(data["indicators"]) - len(not_broken_down) - len(groups)
     assert 'class="kpi equality"' not in page
 
 
@@ -80,19 +91,25 @@ def test_the_page_holds_a_scorecard_per_team_and_no_equality_view_for_teams_alon
 def test_choosing_a_team_shows_its_own_scorecard_and_recounts_the_summary(by_team):
     folder, data = by_team
     seen = {s["choice"]: s for s in choose_each(folder / "scorecard.html", "view", "table.scorecard tbody tr")}
-    assert set(seen) == {"", "team:Team A", "team:Team B"}
+    teams = team_groups(data)
+    assert set(seen) == {""} | {f"team:{team}" for team in teams}
+    ids = [r["id"] for r in data["indicators"]]
     whole = seen[""]
-    assert [r["id"] for r in whole["rows"]] == [r["id"] for r in data["indicators"]] and whole["total"] == str(len(data["indicators"]))
+    assert [r["id"] for r in whole["rows"]] == ids and whole["total"] == str(len(ids))
     heading = re.findall(r'<th class="[^"]*">([^<]*)</th>', (folder / "scorecard.html").read_text()).index("Sep")
-    first = data["indicators"][0]
-    assert whole["rows"][0]["cells"][heading] == first["display"]
-    for group in first["breakdowns"]["team"]["groups"]:
-        shown = seen[f"team:{group['group']}"]
-        assert [r["id"] for r in shown["rows"]] == [r["id"] for r in data["indicators"]]
-        assert shown["rows"][0]["cells"][heading] == group["display"]  # the team's own number, not the council's
-        assert shown["total"] == "1"  # only TST 001 has figures by team
-        assert shown["rows"][1]["cells"][-1].startswith("Not broken down by team")
-    assert seen["team:Team A"]["rows"][0]["cells"] != seen["team:Team B"]["rows"][0]["cells"] != whole["rows"][0]["cells"]
+    assert [r["cells"][heading] for r in whole["rows"]][:1] == [data["indicators"][0]["display"]]
+    for team, groups in teams.items():
+        shown = seen[f"team:{team}"]
+        assert [r["id"] for r in shown["rows"]] == ids
+        assert shown["total"] == str(len(groups))  # the rows with the team's figures, not the notes
+        for row in shown["rows"]:
+            if row["id"] in groups:
+                assert row["cells"][heading] == groups[row["id"]]["display"]  # the team's own number
+            else:
+                assert row["cells"][-1].startswith(("Not broken down by team", "None of its records are of team"))
+    first = data["indicators"][0]["id"]
+    a, b = (seen[f"team:{t}"]["rows"][0]["cells"] for t in ("Team A", "Team B"))
+    assert first in teams["Team A"] and a != b != whole["rows"][0]["cells"]
 
 
 @needs_chromium
@@ -166,3 +183,28 @@ def test_the_equality_view_is_there_only_with_a_characteristic_of_the_child(tmp_
     assert 'class="kpi equality"' in render_html(published)
     teams_only = replace(published, by=("team",))
     assert 'class="kpi equality"' not in render_html(teams_only) and 'data-view="team:Team A"' in render_html(teams_only)
+
+
+@needs_chromium
+def test_a_councils_own_table_block_without_views_is_still_counted(kpi, project, tmp_path):
+    (project / "templates").mkdir()
+    (project / "templates" / "scorecard.html.j2").write_text(
+        '{% extends "bundled/scorecard.html.j2" %}\n'
+        '{% block table %}<table class="kpi"><tbody>{% for row in rows %}<tr data-id="{{ row.id }}" data-trend="{{ row.trend }}"'
+        ' data-status="{{ row.status }}"><td>{{ row.title }}</td></tr>{% endfor %}</tbody></table>{% endblock %}\n')
+    page = tmp_path / "scorecard.html"
+    assert kpi("compute", "--project", project, "--data", FIXTURE_EXTRACTS, "--period", "2017-09", "--output", page).exit_code == 0
+    dom = chromium("--dump-dom", url=f"file://{page}").stdout
+    assert 'data-ready="yes"' in dom and '<td data-count="total">7</td>' in dom and "hidden=" not in dom.split("<tbody")[1][:20]
+
+
+def test_the_groups_come_in_the_order_of_the_indicator_with_most_of_them():
+    """Age bands by age, not as first seen: the first indicator has only the 10 to 15 band."""
+    results = []
+    for n, bands in ((1, ("10 to 15",)), (2, ("1 to 4", "5 to 9", "10 to 15", "(none)"))):
+        indicator = make_indicator(n, "count", "bigger", "monthly", None, None)
+        groups = tuple((band, make_result(indicator, {m: (10, None) for m in MONTHS})) for band in bands)
+        total = make_result(indicator, {m: (10 * len(bands), None) for m in MONTHS})
+        results.append(replace(total, breakdowns={"age_band": groups}))
+    page = render_html(publish(Scorecard(PERIOD, "", "", tuple(results), summarise(results), ("age_band",)), DisclosureRules()))
+    assert re.findall(r'<option value="age_band:([^"]+)">', page) == ["1 to 4", "5 to 9", "10 to 15", "(none)"]

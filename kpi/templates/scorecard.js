@@ -3,11 +3,12 @@
   var selects=document.querySelectorAll('.filters select');
   var view=document.querySelector('select[name=view]');
   var equality=document.querySelector('select[name=equality]');
-  // The scorecard shown: the whole council's rows, or one group's (a team's, ...), each a tbody of the page.
+  // The scorecard shown: the whole council's rows, or one group's (a team's, ...), each a tbody of the page
+  // (a tbody without data-view, as in a council's own table block, is the whole council's).
   function apply(){
     var key=view?view.value:'';var counts={};var total=0;
-    document.querySelectorAll('table.scorecard tbody').forEach(function(body){
-      var shown=body.getAttribute('data-view')===key;body.hidden=!shown;if(!shown){return;}
+    document.querySelectorAll('table.kpi:not(.equality) tbody').forEach(function(body){
+      var shown=(body.getAttribute('data-view')||'')===key;body.hidden=!shown;if(!shown){return;}
       body.querySelectorAll('tr').forEach(function(row){
         var show=true;selects.forEach(function(s){if(s.value!==''&&row.getAttribute('data-'+s.name.replace(/_/g,'-'))!==s.value){show=false;}});
         row.classList.toggle('hidden',!show);
