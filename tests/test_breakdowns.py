@@ -223,4 +223,4 @@ def test_the_csv_columns_are_those_cli_md_lists(kpi):
         header = result.stdout.splitlines()[0].split(",")
         labelled_by_period = {"2015/16", "2016/17"} | {f"2017-0{m}" for m in range(4, 10)}
         assert set(header) - labelled_by_period <= documented, set(header) - labelled_by_period - documented
-        assert ("dimension" in header) == bool(by) and header[-1] == ("breakdown_error" if by else "error")
+        assert ("dimension" in header) == bool(by) and header[-1] == ("breakdown_error" if by else "approximation")
