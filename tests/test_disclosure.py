@@ -5,8 +5,9 @@ The property test builds Scorecards directly (kpi/assess.py's dataclasses) from 
 thresholds, policies, rounding and breakdowns, publishes and renders them to every format, and checks
 (1) non-interference: changing the withheld true values changes not one byte of any output, which
 covers every rendering of a number (`12`, `12.0`, `1.2`, an aria-label, a script, Parquet metadata);
-(2) the arithmetic: in a breakdown, never exactly one group withheld beside a shown total, and the
-withheld groups together (the total less the groups shown) never a small number.
+(2) the arithmetic: in a breakdown, in each of its dimensions (one or two), never exactly one group
+withheld beside a shown total, the withheld groups together (the total less the groups shown) never a
+small number, and beside a withheld total never every group with a count shown.
 """
 
 from __future__ import annotations
@@ -78,6 +79,7 @@ def group_counts(unit: str):
 def scorecards(draw):
     results = []
     breakdown = draw(st.booleans())
+    second = breakdown and draw(st.booleans())
     for n in range(1, draw(st.integers(1, 3)) + 1):
         unit = draw(st.sampled_from(["count", "percent"]))
         indicator = make_indicator(
@@ -88,10 +90,22 @@ def scorecards(draw):
         if groups:  # the groups partition the total, as a breakdown's rows do
             total = {m: (sum(g[m][0] for g in groups), None if unit == "count" else sum(g[m][1] for g in groups)) for m in MONTHS}
             parts = tuple((f"Team {chr(65 + k)}", make_result(indicator, g)) for k, g in enumerate(groups))
-            results.append(make_result(indicator, total, parts))
+            result = make_result(indicator, total, parts)
+            if second:  # a second dimension dividing the same total in two
+                female, male = {}, {}
+                for m in MONTHS:
+                    n, d = total[m]
+                    a = draw(st.integers(0, n))
+                    extra = draw(st.integers(0, d - n)) if d is not None else None
+                    female[m] = (a, None if d is None else a + extra)
+                    male[m] = (n - a, None if d is None else d - a - extra)
+                result = replace(result, breakdowns={**result.breakdowns, "sex": (
+                    ("F", make_result(indicator, female)), ("M", make_result(indicator, male)))})
+            results.append(result)
         else:
             results.append(make_result(indicator, draw(group_counts(unit))))
-    scorecard = Scorecard(PERIOD, "Testshire", "North East", tuple(results), summarise(results), "team" if breakdown else None)
+    scorecard = Scorecard(PERIOD, "Testshire", "North East", tuple(results), summarise(results),
+                          ("team", "sex") if second else ("team",) if breakdown else ())
     rules = DisclosureRules(draw(st.one_of(st.none(), st.integers(2, 10))), draw(st.sampled_from(["safe", "seed"])),
                             draw(st.sampled_from([None, None, 5])))
     return scorecard, rules
@@ -119,7 +133,8 @@ def withheld_cells(scorecard: Scorecard, rules: DisclosureRules) -> set[tuple[st
     """(indicator id, group or None, month) of every withheld month, from the published scorecard."""
     cells = set()
     for result in publish(scorecard, rules).results:
-        for name, row in ((None, result), *(result.breakdown or ())):
+        rows = [(None, result)] + [((dimension, name), group) for dimension, groups in result.breakdowns.items() for name, group in groups]
+        for name, row in rows:
             cells |= {(row.indicator.id, name, m.month) for m in row.history if m.withheld}
     return cells
 
@@ -150,9 +165,9 @@ def perturbed(scorecard: Scorecard, rules: DisclosureRules, cells: set) -> Score
 
     results = []
     for result in scorecard.results:
-        groups = [g for _, g in result.breakdown or ()]
-        breakdown = None if result.breakdown is None else tuple((k, change(g, k, groups)) for k, g in result.breakdown)
-        results.append(replace(change(result, None, []), breakdowns={} if breakdown is None else {"team": breakdown}))
+        breakdowns = {dimension: tuple(((k, change(g, (dimension, k), [s for _, s in groups])) for k, g in groups))
+                      for dimension, groups in result.breakdowns.items()}
+        results.append(replace(change(result, None, []), breakdowns=breakdowns))
     return replace(scorecard, results=tuple(results))
 
 
@@ -169,15 +184,21 @@ def check_nothing_withheld_can_be_read(scorecard: Scorecard, rules: DisclosureRu
     published = {r.indicator.id: r for r in publish(scorecard, rules).results}
     for result in scorecard.results:
         threshold = disclosure.threshold_of(result.indicator, rules)
-        groups = dict(published[result.indicator.id].breakdown or ())
-        for m in MONTHS:
-            if not groups or published[result.indicator.id].history[MONTHS.index(m)].withheld:
-                continue
-            withheld = [name for name, g in groups.items() if g.history[MONTHS.index(m)].withheld]
-            assert len(withheld) != 1, f"{result.indicator.id} {m}: {withheld[0]} is the total less the groups shown"
-            if withheld:  # from the true counts of the groups shown: rounding is no protection counted on here
-                rest = result.history[m].numerator - sum(g.history[m].numerator for name, g in result.breakdown if name not in withheld)
-                assert rest >= threshold, f"{result.indicator.id} {m}: the withheld groups together hold {rest}"
+        for dimension, true_groups in result.breakdowns.items():
+            groups = dict(published[result.indicator.id].breakdowns[dimension])
+            for m in MONTHS:
+                if not groups:
+                    continue
+                withheld = [name for name, g in groups.items() if g.history[MONTHS.index(m)].withheld]
+                if published[result.indicator.id].history[MONTHS.index(m)].withheld:
+                    # a withheld total: no dimension's groups, all shown, may add up to it
+                    counted = [name for name, g in true_groups if g.history[m].numerator]
+                    assert not counted or set(counted) & set(withheld), f"{result.indicator.id} {m}: {dimension} adds up to the total"
+                    continue
+                assert len(withheld) != 1, f"{result.indicator.id} {m}: {withheld[0]} is the total less the groups shown"
+                if withheld:  # from the true counts of the groups shown: rounding is no protection counted on here
+                    rest = result.history[m].numerator - sum(g.history[m].numerator for name, g in true_groups if name not in withheld)
+                    assert rest >= threshold, f"{result.indicator.id} {m}: the withheld groups together hold {rest}"
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
