@@ -226,15 +226,15 @@ def _breakdowns_together(
 def breakdown_parts(con: duckdb.DuckDBPyConnection, plan: IndicatorPlan, dimension: Dimension, unavailable: str | None) -> dict[str, str]:
     """The breakdown queries of an indicator's numerator and, when it breaks down too, its denominator.
 
-    A denominator that does not is the population of a rate, the same for every group; a percent's
-    denominator must break down, or its groups would have no denominator of their own."""
+    The denominator must break down too, or the groups would have no denominator of their own: a
+    rate's population divided among groups it has no record of would give each group a plausible rate
+    that is not its own (a share of the whole rate, not the rate per 10,000 of that group)."""
     parts = {"numerator": breakdown_query(con, plan, plan.numerator, "numerator", dimension, unavailable)}
     if plan.denominator is not None:
         try:
             parts["denominator"] = breakdown_query(con, plan, plan.denominator, "denominator", dimension, unavailable)
         except NoBreakdown as reason:
-            if plan.indicator.unit != "rate_per_10000":
-                raise NoBreakdown(f"{reason}, so its groups would have no denominator of their own") from None
+            raise NoBreakdown(f"{reason}, so its groups would have no denominator of their own") from None
     return parts
 
 
