@@ -50,6 +50,9 @@ class Config:
     suppress_below: int | None = None
     disclosure_policy: str = "safe"  # trend and status next to a withheld value: safe | seed (docs/rules.md)
     round_to: int | None = None  # published counts rounded to the nearest multiple of this
+    # A breakdown's groups (a team, an ethnicity) are small far more often than a council's totals, and a
+    # group of 1 to 4 children can name them: withheld below this unless suppress_below says otherwise.
+    breakdown_suppress_below: int = 5
     data: Path | str | None = None  # a folder or file, or a database URL (text)
     data_entries: tuple[DataEntry, ...] = ()  # [[data]]: several sources, each supplying its tables
     query_time_limit: float = 600.0  # seconds one indicator query may run before it is stopped
@@ -76,6 +79,7 @@ _KEYS: dict[str, tuple[tuple[type, ...], str]] = {
     "suppress_below": ((int,), "a whole number, e.g. 5"),
     "disclosure_policy": ((str,), "\"safe\" or \"seed\""),
     "round_to": ((int,), "a whole number above 0, e.g. 5"),
+    "breakdown_suppress_below": ((int,), "a whole number, e.g. 5 (0: breakdowns withheld only by suppress_below)"),
     "data": ((str, list), "a folder, e.g. \"extracts/\", or a database URL, e.g. \"postgresql://kpi@reporting/ssd?schema=ssd_development\", "
              "or a list of [[data]] entries, each with `source` and `path`"),
     "query_time_limit": ((int, float), "a number of seconds, e.g. 600"),
@@ -193,6 +197,8 @@ def read_config(path: Path) -> Config:
         problems.append(f"{shown}: `sql_dialect` must be {_KEYS['sql_dialect'][1]}, not {dialect!r}")
     if values.get("disclosure_policy", "safe") not in ("safe", "seed"):
         problems.append(f"{shown}: `disclosure_policy` must be {_KEYS['disclosure_policy'][1]}, not {values['disclosure_policy']!r}")
+    if values.get("breakdown_suppress_below", 0) < 0:
+        problems.append(f"{shown}: `breakdown_suppress_below` must be {_KEYS['breakdown_suppress_below'][1]}, not {values['breakdown_suppress_below']!r}")
     if values.get("round_to", 1) < 1:
         problems.append(f"{shown}: `round_to` must be {_KEYS['round_to'][1]}, not {values['round_to']!r}")
     closure = values.get("closure_days", [])

@@ -63,6 +63,7 @@ class DisclosureRules:
     suppress_below: int | None = None  # an indicator's own suppress_below comes first
     policy: str = "safe"
     round_to: int | None = None
+    breakdown_suppress_below: int | None = 5  # the groups' threshold when neither suppress_below is set
 
 
 @dataclass(frozen=True)
@@ -145,6 +146,13 @@ def threshold_of(indicator: Indicator, rules: DisclosureRules) -> int | None:
     return indicator.suppress_below if indicator.suppress_below is not None else rules.suppress_below
 
 
+def group_threshold_of(indicator: Indicator, rules: DisclosureRules) -> int | None:
+    """The threshold of a breakdown's groups: the indicator's or kpi.toml's suppress_below, else
+    breakdown_suppress_below (groups are small far more often than totals)."""
+    threshold = threshold_of(indicator, rules)
+    return threshold if threshold is not None else (rules.breakdown_suppress_below or None)
+
+
 def withheld_reason(indicator: Indicator, month: MonthResult, rules: DisclosureRules) -> str | None:
     """Why a month's number is withheld (for `kpi drill`'s refusal), or none when it may be shown."""
     threshold = threshold_of(indicator, rules)
@@ -178,15 +186,16 @@ def _publish_result(period: date, result: IndicatorResult, rules: DisclosureRule
     another dimension, all shown, would add up to it."""
     threshold = threshold_of(result.indicator, rules)
     withheld = {m for m, month in result.history.items() if is_suppressed(month.numerator, threshold)}
+    group_threshold = group_threshold_of(result.indicator, rules)
     group_withheld = {
-        dimension: {name: {m for m, month in group.history.items() if is_suppressed(month.numerator, threshold)}
+        dimension: {name: {m for m, month in group.history.items() if is_suppressed(month.numerator, group_threshold)}
                     for name, group in groups}
         for dimension, groups in result.breakdowns.items()
     }
     for dimension, groups in result.breakdowns.items():
         for month in result.history:
             if groups and month not in withheld:
-                _complementary(month, result, groups, group_withheld[dimension], withheld, threshold)
+                _complementary(month, result, groups, group_withheld[dimension], withheld, group_threshold)
     for dimension, groups in result.breakdowns.items():
         for name, group in groups:
             group_withheld[dimension][name] |= {m for m in withheld if m in group.history and (group.history[m].numerator or 0) > 0}

@@ -448,7 +448,7 @@ def definition_errors(definitions: Definitions, indicators: Iterable[Indicator])
 
 def disclosure_rules(config: Config) -> DisclosureRules:
     """The disclosure control kpi.toml asks for (disclosure.py applies it)."""
-    return DisclosureRules(config.suppress_below, config.disclosure_policy, config.round_to)
+    return DisclosureRules(config.suppress_below, config.disclosure_policy, config.round_to, config.breakdown_suppress_below)
 
 
 def compute(

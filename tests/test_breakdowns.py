@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import shutil
 from datetime import date, timedelta
+from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -75,8 +76,15 @@ def test_a_breakdown_error_is_in_the_csv_and_under_the_table(kpi):
     assert "team Team A" in table
 
 
-def test_the_demo_council_breaks_every_indicator_with_a_child_down_by_team(kpi):
-    scorecard = kpi.json("compute", "--period", "2017-09", "--by", "team", "--indicators", "CSC 004,CSC 013,CSC 183,CSC 014")
+def shown_groups(tmp_path) -> Path:
+    """A project of the bundled indicators whose breakdowns withhold no small group (to add them up)."""
+    (tmp_path / "kpi.toml").write_text("include_bundled_indicators = true\nbreakdown_suppress_below = 0\n")
+    return tmp_path
+
+
+def test_the_demo_council_breaks_every_indicator_with_a_child_down_by_team(kpi, tmp_path):
+    scorecard = kpi.json("compute", "--project", shown_groups(tmp_path), "--period", "2017-09", "--by", "team",
+                         "--indicators", "CSC 004,CSC 013,CSC 183,CSC 014")
     # CSC 004 counts communications, about one child or several: no child to find a team for
     assert "no child to find it for" in row(scorecard, "CSC 004")["breakdowns"]["team"]["error"]
     # CSC 014 is a rate per 10,000: its population has no teams, so no group has a rate of its own
@@ -266,3 +274,16 @@ def test_an_indicator_names_the_child_and_the_date_where_the_rule_cannot(kpi, pr
     assert named["error"] is None and {g["group"]: g["numerator"] for g in named["groups"]} == {"F": 1, "M": 1, NO_GROUP: 1}
     assert sex_breakdown("breakdown: {child: cine_person_id, date: referral_day}")["error"] == (
         "the numerator returns no column `referral_day` (the indicator's breakdown.date)")
+
+
+def test_small_groups_are_withheld_by_default_and_the_totals_are_not(kpi):
+    """Without suppress_below, a breakdown's groups of 1 to 4 are withheld (breakdown_suppress_below, 5),
+    with a further group so that none follows from the total; the council's own totals are as they were."""
+    plain = kpi.json("compute", "--period", "2017-09", "--indicators", "CSC 038")
+    scorecard = kpi.json("compute", "--period", "2017-09", "--by", "ethnicity", "--indicators", "CSC 038")
+    result = row(scorecard, "CSC 038")
+    assert result["numerator"] == row(plain, "CSC 038")["numerator"] and not result["suppressed"]
+    groups = result["breakdowns"]["ethnicity"]["groups"]
+    assert all(g["numerator"] is None or g["numerator"] == 0 or g["numerator"] >= 5 for g in groups)
+    withheld = [g for g in groups if g["suppressed"]]
+    assert len(withheld) >= 2 and all(g["numerator"] is None and g["value"] is None for g in withheld)
