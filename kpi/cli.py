@@ -333,7 +333,7 @@ def explain(
     chosen = pipeline.select_indicators(definitions.indicators, indicator_id)
     plan = plan_scorecard(chosen[:1], month, list(definitions.shared), definitions.tables, proj.config.fy_start_month)
     profile, rows, _ = pipeline.coverage(proj, definitions, None, source, chosen[:1])
-    _write(render_text.explain_text(plan.indicators[0]))
+    _write(render_text.explain_text(plan.indicators[0], pipeline.breakdown_support(definitions, plan.indicators[0])))
     typer.echo(f"-- source {profile.name}: " + ("computable" if rows[0].computable else f"not computable: {rows[0].reason}"))
     _write(written_text("numerator", chosen[0].numerator) + written_text("denominator", chosen[0].denominator))
 

@@ -361,6 +361,33 @@ def choose_dimensions(definitions: Definitions, by: Iterable[str]) -> tuple[Dime
     return tuple(declared[name] for name in by)
 
 
+def breakdown_support(definitions: Definitions, indicator_plan) -> dict[str, str | None]:
+    """Per dimension queries/ declares: None when the indicator's rows can be broken down by it, else
+    why not (`kpi explain`). From the columns its queries return, on empty tables: whether the data
+    hold a dimension's tables is known only when computing."""
+    from kpi.run import NoBreakdown, QueryError, breakdown_parts
+
+    con = database.connect()
+    try:
+        database.create_missing_tables(con, definitions.tables.values())
+        database.lock(con)
+        database.install_calendar(con)
+        database.install_shared(con, list(definitions.shared))
+        database.install_period(con, indicator_plan.period)
+        found: dict[str, str | None] = {}
+        for name, dimension in dimensions(list(definitions.shared), definitions.tables).items():
+            try:
+                breakdown_parts(con, indicator_plan, dimension, None)
+                found[name] = None
+            except NoBreakdown as reason:
+                found[name] = str(reason)
+            except (duckdb.Error, QueryError) as error:
+                found[name] = f"its queries do not bind: {error}"
+        return found
+    finally:
+        con.close()
+
+
 def unavailable_dimensions(con: duckdb.DuckDBPyConnection, chosen: Iterable[Dimension]) -> dict[str, str]:
     """Why a dimension cannot give any child a group in these data, by name: every table it reads is
     absent or empty (a return with no ssd_involvements and no ssd_cin_episodes has no teams)."""

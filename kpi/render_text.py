@@ -221,13 +221,20 @@ def coverage_text(rows: Iterable, screen: Screen) -> str:
     return to_text(screen, table)
 
 
-def explain_text(plan: IndicatorPlan) -> str:
-    """`kpi explain`: an indicator's settings, the tables it reads, each month's window, and its SQL."""
+def explain_text(plan: IndicatorPlan, breakdowns: dict[str, str | None] | None = None) -> str:
+    """`kpi explain`: an indicator's settings, the tables it reads, the dimensions it breaks down by
+    (`breakdowns`: None, or why not, per dimension), each month's window, and its SQL."""
     i = plan.indicator
     lines = [
         f"-- {i.id}: {i.title}",
         f"-- collected {i.collected}, reported {i.reported}, unit {i.unit}, polarity {i.polarity}",
         f"-- reads: {', '.join(sorted(plan.tables)) or 'no extract table'}",
+    ]
+    if breakdowns is not None:
+        by = [name for name, reason in breakdowns.items() if reason is None]
+        lines.append(f"-- --by: {', '.join(by) or 'no dimension'}")
+        lines.extend(f"-- not by {name}: {reason}" for name, reason in breakdowns.items() if reason is not None)
+    lines += [
         "-- period (one row per month computed):",
     ]
     for row in plan.period:

@@ -195,7 +195,7 @@ def _breakdowns_together(
     queries: dict[tuple[int, str], str] = {}
     for number, indicator_plan in enumerate(plans):
         try:
-            parts = _breakdown_parts(con, indicator_plan, dimension, unavailable)
+            parts = breakdown_parts(con, indicator_plan, dimension, unavailable)
         except NoBreakdown as reason:
             found[indicator_plan.indicator.id] = ({}, str(reason))
             continue
@@ -223,7 +223,7 @@ def _breakdowns_together(
     return found
 
 
-def _breakdown_parts(con: duckdb.DuckDBPyConnection, plan: IndicatorPlan, dimension: Dimension, unavailable: str | None) -> dict[str, str]:
+def breakdown_parts(con: duckdb.DuckDBPyConnection, plan: IndicatorPlan, dimension: Dimension, unavailable: str | None) -> dict[str, str]:
     """The breakdown queries of an indicator's numerator and, when it breaks down too, its denominator.
 
     A denominator that does not is the population of a rate, the same for every group; a percent's
@@ -244,7 +244,7 @@ def _breakdown_alone(
 ) -> tuple[dict[str, Counts], str | None]:
     """One indicator's groups of one dimension: (groups, None), or (empty, why not)."""
     try:
-        parts = _breakdown_parts(con, plan, dimension, unavailable)
+        parts = breakdown_parts(con, plan, dimension, unavailable)
         numerators = _measured(con, parts["numerator"], plan.numerator, "numerator", time_limit)
         denominators = None
         if "denominator" in parts:

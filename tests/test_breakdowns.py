@@ -224,3 +224,47 @@ def test_the_csv_columns_are_those_cli_md_lists(kpi):
         labelled_by_period = {"2015/16", "2016/17"} | {f"2017-0{m}" for m in range(4, 10)}
         assert set(header) - labelled_by_period <= documented, set(header) - labelled_by_period - documented
         assert ("dimension" in header) == bool(by) and header[-1] == ("breakdown_error" if by else "error")
+
+
+def test_explain_lists_the_dimensions_an_indicator_breaks_down_by(kpi):
+    text = kpi("explain", "CSC 013", "--period", "2017-09").stdout
+    assert "-- --by: age_band, ethnicity, legal_status, placement_type, sex, team, worker\n" in text
+    text = kpi("explain", "CSC 004", "--period", "2017-09").stdout
+    assert "-- --by: no dimension\n" in text
+    assert "-- not by team: the numerator returns no column `team` and no child to find it for" in text
+
+
+TWO_CHILDREN = """\
+id: TST 201
+title: Referrals, with the child twice
+tier: key
+service_group: Contacts
+collected: monthly
+polarity: none
+unit: count
+{breakdown}
+numerator: |
+  SELECT p.month, r.cine_referral_id, r.cine_person_id, r.cine_person_id AS other_person_id, r.cine_referral_date
+  FROM ssd_cin_episodes r
+  JOIN period p ON CAST(r.cine_referral_date AS DATE) BETWEEN p.start_date AND p.end_date
+"""
+
+
+def test_an_indicator_names_the_child_and_the_date_where_the_rule_cannot(kpi, project, tmp_path):
+    extracts = tmp_path / "extracts"
+    shutil.copytree(FIXTURE_EXTRACTS, extracts)
+    (extracts / "ssd_person.csv").write_text(EXTRACTS_WITH_TEAMS["ssd_person.csv"])
+    path = project / "indicators" / "tst_201.yaml"
+
+    def sex_breakdown(breakdown: str) -> dict:
+        path.write_text(TWO_CHILDREN.format(breakdown=breakdown))
+        scorecard = kpi.json("compute", "--project", project, "--data", extracts, "--period", "2017-09", "--by", "sex",
+                             "--indicators", "TST 201")
+        return row(scorecard, "TST 201")["breakdowns"]["sex"]
+
+    assert sex_breakdown("")["error"] == ("the numerator returns 2 child columns (cine_person_id, other_person_id): "
+                                          "name the one to break it down by in the indicator's breakdown.child")
+    named = sex_breakdown("breakdown: {child: other_person_id, date: cine_referral_date}")
+    assert named["error"] is None and {g["group"]: g["numerator"] for g in named["groups"]} == {"F": 1, "M": 1, NO_GROUP: 1}
+    assert sex_breakdown("breakdown: {child: cine_person_id, date: referral_day}")["error"] == (
+        "the numerator returns no column `referral_day` (the indicator's breakdown.date)")
