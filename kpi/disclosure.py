@@ -195,7 +195,8 @@ def _publish_result(period: date, result: IndicatorResult, rules: DisclosureRule
     for dimension, groups in result.breakdowns.items():
         for month in result.history:
             if groups and month not in withheld:
-                _complementary(month, result, groups, group_withheld[dimension], withheld, group_threshold)
+                _complementary(month, result, groups, group_withheld[dimension], withheld, group_threshold,
+                               total_may_be_withheld=threshold is not None)
     for dimension, groups in result.breakdowns.items():
         for name, group in groups:
             group_withheld[dimension][name] |= {m for m in withheld if m in group.history and (group.history[m].numerator or 0) > 0}
@@ -211,13 +212,16 @@ def _publish_result(period: date, result: IndicatorResult, rules: DisclosureRule
 def _complementary(
     month: date, total: IndicatorResult, groups: tuple[tuple[str, IndicatorResult], ...],
     group_withheld: dict[str, set[date]], total_withheld: set[date], threshold: int | None,
+    total_may_be_withheld: bool = True,
 ) -> None:
     """Secondary suppression for one month whose total is shown: when a group is withheld, so that the
     total minus the groups shown gives no single withheld group's numbers, also withhold the smallest
     group that is not itself small (its numerator is at least the threshold, so the withheld groups
     together are not a small number). When every group with a count is small, and the total with the
     groups shown would fix one of them (e.g. two groups of 4 below a threshold of 5 in a total of 8),
-    the total is withheld too."""
+    the total is withheld too; or, when the total is not the groups' to withhold (no suppress_below
+    applies to it, only breakdown_suppress_below to the groups), every group of the month is, zeros
+    included, so that the breakdown leaves the scorecard's own numbers as they are."""
     primary = [name for name, _ in groups if month in group_withheld[name]]
     if not primary:
         return
@@ -232,7 +236,12 @@ def _complementary(
     top = (threshold or 1) - 1
     lowest, highest = max(1, count - (small - 1) * top), min(top, count - (small - 1))
     if lowest >= highest:
-        total_withheld.add(month)
+        if total_may_be_withheld:
+            total_withheld.add(month)
+        else:
+            for name, group in groups:
+                if month in group.history:
+                    group_withheld[name].add(month)
 
 
 def _published_row(period: date, result: IndicatorResult, withheld: set[date], rules: DisclosureRules) -> PublishedIndicator:
