@@ -77,8 +77,8 @@ def best(repeat: int, command: list[str], env: dict | None = None) -> tuple[floa
 
 
 def kpi_command() -> list[str]:
-    kpi = ROOT / ".venv" / "bin" / "kpi"
-    return [str(kpi) if kpi.exists() else "kpi"]
+    """`kpi` as this checkout's code (the working folder first on the path), whatever is installed."""
+    return [sys.executable, "-m", "kpi"]
 
 
 def stages_child(data: str) -> None:

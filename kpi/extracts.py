@@ -706,34 +706,49 @@ class TableSurvey:
 
 
 def survey_tables(con: duckdb.DuckDBPyConnection, tables: Mapping[str, Table], surveyed: Iterable[str]) -> dict[str, TableSurvey]:
-    """The dates each surveyed table covers and how well its references join: one scan per table.
+    """The dates each surveyed table covers and how well its references join: the dates of every table
+    in one query, and the references in one query per column referred to (its values are gathered from
+    every table that refers to it and joined with it once).
 
     A reference is checked when its target table holds rows (one not given, or not readable, is not).
     The tables must have been loaded with their keys checked (load_table's default)."""
     present = {row[0] for row in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
-    targets = {t for name in surveyed for _, t, _ in tables[name].references if t in present}
-    holding = {t for t in targets if con.execute(f"SELECT EXISTS (SELECT 1 FROM {quote(t)})").fetchone()[0]}
+    names = sorted(set(surveyed) & present)
+    targets = sorted({t for name in names for _, t, _ in tables[name].references if t in present})
+    held = con.execute("SELECT " + ", ".join(f"EXISTS (SELECT 1 FROM {quote(t)})" for t in targets)).fetchone() if targets else ()
+    holding = {t for t, holds in zip(targets, held) if holds}
+    dates = []
+    for n, name in enumerate(names):
+        dated = [quote(c.name) for c in tables[name].columns if c.type in ("date", "timestamp")]
+        # CAST: a table's earliest and latest dates, whether its columns are dates or timestamps
+        bounds = (f"CAST(least({', '.join(f'min({c})' for c in dated)}) AS TIMESTAMP), "
+                  f"CAST(greatest({', '.join(f'max({c})' for c in dated)}) AS TIMESTAMP)") if dated else "NULL::TIMESTAMP, NULL::TIMESTAMP"
+        dates.append(f"SELECT {n} AS n, {bounds} FROM {quote(name)}")  # aggregates: one row even from an empty table
+    spans = {n: (low, high) for n, low, high in con.execute(" UNION ALL ".join(dates)).fetchall()} if dates else {}
+    referring: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    for name in names:
+        for column, target, target_column in tables[name].references:
+            if target in holding:
+                referring.setdefault((target, target_column), []).append((name, column))
+    shares: dict[tuple[str, str], ReferenceShare] = {}
+    for (target, target_column), sources in referring.items():
+        # a target's key is distinct already (a table loaded with a key used twice is refused)
+        distinct = "" if tables[target].key == (target_column,) else "DISTINCT "
+        values = " UNION ALL ".join(f"SELECT {n} AS r, {quote(column)} AS v FROM {quote(name)}" for n, (name, column) in enumerate(sources))
+        missing = "s.v IS NOT NULL AND k.k IS NULL"
+        rows = con.execute(
+            f"SELECT r, count(s.v), count(*) FILTER (WHERE {missing}), min(s.v, {EXAMPLES_PER_PROBLEM}) FILTER (WHERE {missing}) "
+            f"FROM ({values}) s LEFT JOIN (SELECT {distinct}{quote(target_column)} AS k FROM {quote(target)}) k ON s.v = k.k GROUP BY r"
+        ).fetchall()
+        counted = {r: (count, unmatched, examples) for r, count, unmatched, examples in rows}
+        for n, (name, column) in enumerate(sources):
+            count, unmatched, examples = counted.get(n, (0, 0, None))
+            shares[(name, column)] = ReferenceShare(name, column, f"{target}.{target_column}", count, count - unmatched, tuple(examples or ()))
     found = {}
-    for name in sorted(set(surveyed) & present):
-        table = tables[name]
-        dated = [f"t.{quote(c.name)}" for c in table.columns if c.type in ("date", "timestamp")]
-        aggregates = [f"least({', '.join(f'min({c})' for c in dated)})", f"greatest({', '.join(f'max({c})' for c in dated)})"] if dated else ["min(NULL)", "max(NULL)"]  # aggregates: one row even from an empty table
-        references = [(column, target, target_column) for column, target, target_column in table.references if target in holding]
-        joins = []
-        for n, (column, target, target_column) in enumerate(references):
-            # a join with the target's distinct values: one scan of the table whatever the number of
-            # references; a target's key is distinct already (a table loaded with a key used twice is refused)
-            value, alias = f"t.{quote(column)}", f"_r{n}"
-            distinct = "" if tables[target].key == (target_column,) else "DISTINCT "
-            joins.append(f"LEFT JOIN (SELECT {distinct}{quote(target_column)} AS k FROM {quote(target)}) {alias} ON {value} = {alias}.k")
-            missing = f"{value} IS NOT NULL AND {alias}.k IS NULL"
-            aggregates += [f"count({value})", f"count(*) FILTER (WHERE {missing})", f"min({value}, {EXAMPLES_PER_PROBLEM}) FILTER (WHERE {missing})"]
-        row = con.execute(f"SELECT {', '.join(aggregates)} FROM {quote(name)} t {' '.join(joins)}").fetchone()
-        shares = tuple(
-            ReferenceShare(name, column, f"{target}.{target_column}", row[2 + 3 * n], row[2 + 3 * n] - row[3 + 3 * n], tuple(row[4 + 3 * n] or ()))
-            for n, (column, target, target_column) in enumerate(references)
-        )
-        found[name] = TableSurvey(name, _as_date(row[0]), _as_date(row[1]), shares)
+    for n, name in enumerate(names):
+        references = tuple(shares[(name, column)] for column, target, _ in tables[name].references if (name, column) in shares)
+        low, high = spans[n]
+        found[name] = TableSurvey(name, _as_date(low), _as_date(high), references)
     return found
 
 
