@@ -42,6 +42,7 @@ FLOOR_SCRIPT = """
 import sys, glob, os
 import duckdb
 con = duckdb.connect(":memory:")
+con.execute("SET enable_progress_bar = false")
 kind = sys.argv[2]
 tables = []
 for path in sorted(glob.glob(os.path.join(sys.argv[1], "*." + kind))):
@@ -149,10 +150,12 @@ def write_demo(scale: int, folder: Path, formats: list[str]) -> int:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--scales", type=int, nargs="+", default=[1, 20])
+    parser.add_argument("--scales", type=int, nargs="*", default=[1, 20])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--csv", action="store_true", help="also measure the scorecard from CSV files (and a raw floor of DuckDB's read_csv)")
     parser.add_argument("--commands", action="store_true", help="only the demo end to end, kpi validate and kpi test")
+    parser.add_argument("--data", type=Path, nargs="+", default=[], help="also (or, with --scales and nothing after it, only) "
+                        "these folders of extract files, e.g. written once by `kpi demo --scale 500 --format parquet`")
     parser.add_argument("--stages-of", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.stages_of:
@@ -164,16 +167,21 @@ def main() -> None:
         print(f"scorecard: `kpi compute --period {PERIOD} --data <folder> --format csv`, 51 indicators; best of {args.repeat}")
         print(f"{'scale':>5} {'format':>7} {'rows':>11} {'floor s':>8} {'card s':>7} {'ratio':>5}  "
               + " ".join(f"{s:>7}" for s in STAGES) + f" {'floor RSS':>9} {'card RSS':>9}")
+        def measure(label: str, data: Path, fmt: str, rows: int | None) -> None:
+            floor_s, floor_rss, _ = best(args.repeat, [sys.executable, "-c", FLOOR_SCRIPT, str(data), fmt])
+            card_s, card_rss, spent = stage_breakdown(args.repeat, data)
+            print(f"{label:>5} {fmt:>7} {rows or 0:>11,} {floor_s:>8.2f} {card_s:>7.2f} {card_s / floor_s:>5.2f}  "
+                  + " ".join(f"{spent[s]:>7.2f}" for s in STAGES)
+                  + f" {floor_rss / 2**20:>7.0f} M {card_rss / 2**20:>7.0f} M", flush=True)
+
         for scale in args.scales:
             with tempfile.TemporaryDirectory(prefix="kpi-bench-") as folder:
                 rows = write_demo(scale, Path(folder), formats)
                 for fmt in formats:
-                    data = Path(folder) / fmt
-                    floor_s, floor_rss, _ = best(args.repeat, [sys.executable, "-c", FLOOR_SCRIPT, str(data), fmt])
-                    card_s, card_rss, spent = stage_breakdown(args.repeat, data)
-                    print(f"{scale:>5} {fmt:>7} {rows:>11,} {floor_s:>8.2f} {card_s:>7.2f} {card_s / floor_s:>5.2f}  "
-                          + " ".join(f"{spent[s]:>7.2f}" for s in STAGES)
-                          + f" {floor_rss / 2**20:>7.0f} M {card_rss / 2**20:>7.0f} M", flush=True)
+                    measure(str(scale), Path(folder) / fmt, fmt, rows)
+        for data in args.data:
+            fmt = "csv" if any(data.glob("*.csv")) else "parquet"
+            measure(data.name[-5:], data, fmt, None)
 
     kpi = kpi_command()
     with tempfile.TemporaryDirectory() as cache:

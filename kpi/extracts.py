@@ -351,6 +351,12 @@ def load_table(
         if problems:
             return problems
         return _convert(con, raw, table, source, check_keys, two_digit_year_pivot)
+    except duckdb.Error as error:
+        if source.kind != "parquet":
+            raise
+        # a Parquet file is read where it is (see _stage_raw): a damaged page is found by the checks
+        return [Issue("unreadable-file", f"cannot read {source.shown}: {_reading_error(error)}", source.shown,
+                      hint="check the file is a valid PARQUET")]
     finally:
         drop_staged(con, raw)
 
