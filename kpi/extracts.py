@@ -728,7 +728,7 @@ def survey_tables(con: duckdb.DuckDBPyConnection, tables: Mapping[str, Table], s
         dated = [quote(c.name) for c in tables[name].columns if c.type in ("date", "timestamp")]
         # CAST: a table's earliest and latest dates, whether its columns are dates or timestamps
         bounds = (f"CAST(least({', '.join(f'min({c})' for c in dated)}) AS TIMESTAMP), "
-                  f"CAST(greatest({', '.join(f'max({c})' for c in dated)}) AS TIMESTAMP)") if dated else "NULL::TIMESTAMP, NULL::TIMESTAMP"
+                  f"CAST(greatest({', '.join(f'max({c})' for c in dated)}) AS TIMESTAMP)") if dated else "CAST(min(NULL) AS TIMESTAMP), CAST(max(NULL) AS TIMESTAMP)"
         dates.append(f"SELECT {n} AS n, {bounds} FROM {quote(name)}")  # aggregates: one row even from an empty table
     spans = {n: (low, high) for n, low, high in con.execute(" UNION ALL ".join(dates)).fetchall()} if dates else {}
     referring: dict[tuple[str, str], list[tuple[str, str]]] = {}
