@@ -9,8 +9,6 @@ from __future__ import annotations
 from datetime import date, timedelta
 from functools import lru_cache
 
-import holidays
-
 from kpi.periods import CALENDAR_FIRST_YEAR, CALENDAR_LAST_YEAR
 
 
@@ -22,6 +20,8 @@ def non_working_days(first_year: int, last_year: int, closure_days: tuple[date, 
 @lru_cache(maxsize=4)
 def bank_holidays(first_year: int = CALENDAR_FIRST_YEAR, last_year: int = CALENDAR_LAST_YEAR) -> frozenset[date]:
     """England and Wales bank holidays (computed once per process: it is the slow part of a small run)."""
+    import holidays  # here, not above: `kpi validate` binds SQL on an empty calendar and never needs it
+
     return frozenset(holidays.country_holidays("GB", subdiv="ENG", years=range(first_year, last_year + 1)))
 
 

@@ -47,12 +47,18 @@ def create_missing_tables(con: duckdb.DuckDBPyConnection, tables: Iterable[Table
             create_empty_table(con, table)
 
 
-def install_calendar(con: duckdb.DuckDBPyConnection, closure_days: tuple[date, ...] = ()) -> None:
-    """ref_calendar: one row per day, with working days numbered (see queries/macros.sql)."""
-    closed = sorted(non_working_days(CALENDAR_FIRST_YEAR, CALENDAR_LAST_YEAR, closure_days))
-    values = ", ".join(f"(DATE '{day.isoformat()}')" for day in closed)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _non_working_days AS SELECT * FROM (VALUES {values}) v(calendar_date)")
-    con.execute(calendar_sql())
+def install_calendar(con: duckdb.DuckDBPyConnection, closure_days: tuple[date, ...] = (), empty: bool = False) -> None:
+    """ref_calendar: one row per day, with working days numbered (see queries/macros.sql); `empty`, no
+    rows but the same columns, for SQL that is only bound (`kpi validate`), not run: no bank holidays
+    are worked out."""
+    if empty:
+        con.execute("CREATE OR REPLACE TEMP TABLE _non_working_days (calendar_date DATE)")
+        con.execute(calendar_sql(CALENDAR_FIRST_YEAR, CALENDAR_FIRST_YEAR - 1))
+    else:
+        closed = sorted(non_working_days(CALENDAR_FIRST_YEAR, CALENDAR_LAST_YEAR, closure_days))
+        values = ", ".join(f"(DATE '{day.isoformat()}')" for day in closed)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _non_working_days AS SELECT * FROM (VALUES {values}) v(calendar_date)")
+        con.execute(calendar_sql())
     con.execute("DROP TABLE _non_working_days")
 
 

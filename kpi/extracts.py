@@ -152,6 +152,12 @@ def quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def blank(text_sql: str) -> str:
+    """SQL true when the text is missing or only spaces: `NULLIF(trim(x), '') IS NULL`, written so
+    that no trimmed copy of each value is made (it is the test every row of every table meets)."""
+    return f"({text_sql} IS NULL OR trim({text_sql}) = '')"
+
+
 def create_empty_table(con: duckdb.DuckDBPyConnection, table: Table) -> None:
     """An empty table shaped like the extract, for binding SQL and for fixture tests."""
     columns = ", ".join(f"{quote(c.name)} {c.sql_type}" for c in table.columns)
@@ -345,8 +351,23 @@ def load_table(
         if problems:
             return problems
         return _convert(con, raw, table, source, check_keys, two_digit_year_pivot)
+    except duckdb.Error as error:
+        if source.kind != "parquet":
+            raise
+        # a Parquet file is read where it is (see _stage_raw): a damaged page is found by the checks
+        return [Issue("unreadable-file", f"cannot read {source.shown}: {_reading_error(error)}", source.shown,
+                      hint="check the file is a valid PARQUET")]
     finally:
-        con.execute(f"DROP TABLE IF EXISTS {quote(raw)}")
+        drop_staged(con, raw)
+
+
+def drop_staged(con: duckdb.DuckDBPyConnection, raw: str) -> None:
+    """Drop a source's staged rows, a table or (a Parquet file read where it is) a view, if there."""
+    kinds = con.execute(
+        "SELECT 'VIEW' FROM duckdb_views() WHERE view_name = $1 AND temporary "
+        "UNION ALL SELECT 'TABLE' FROM duckdb_tables() WHERE table_name = $1 AND temporary", [raw]).fetchall()
+    for (kind,) in kinds:
+        con.execute(f"DROP {kind} IF EXISTS {quote(raw)}")
 
 
 def _reading_error(error: Exception) -> str:
@@ -466,8 +487,14 @@ def _stage_raw(con: duckdb.DuckDBPyConnection, raw: str, source: Source, readabl
         relation = f"{alias}.{quote(source.table)}"
     columns = con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()
     empty = " AND ".join(
-        f"NULLIF(trim({quote(name)}), '') IS NULL" if kind == "VARCHAR" else f"{quote(name)} IS NULL" for name, kind, *_ in columns
+        blank(quote(name)) if kind == "VARCHAR" else f"{quote(name)} IS NULL" for name, kind, *_ in columns
     ) or "FALSE"
+    if source.kind == "parquet" and all(name.lower() != "file_row_number" for name, *_ in columns):
+        # Typed columns read where they are, not copied: a view, numbered as the file is (every check
+        # and the typed table each read only the columns they need, in parallel).
+        numbered = f"SELECT file_row_number + 1 AS _kpi_row, * EXCLUDE (file_row_number) FROM read_parquet('{path}', file_row_number = true)"
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {quote(raw)} AS SELECT * FROM ({numbered}) WHERE NOT ({empty})")
+        return
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {quote(raw)} AS "
         f"SELECT * FROM (SELECT row_number() OVER () AS _kpi_row, * FROM {relation}) WHERE NOT ({empty})"
@@ -514,31 +541,70 @@ def _convert(
     expressions = {c.name: typed[c.name] or parse_expression(c.name, c.type, two_digit_year_pivot) for c in table.columns}
     # typed dates are checked too: a typed date can still be the year 12 (a two-digit year, saved)
     to_check = [c for c in table.columns if c.type != "text" and (not typed[c.name] or c.type in ("date", "timestamp"))]
-    issues.extend(_unreadable(con, raw, to_check, expressions, source))
+    found, key_counts = _checked(con, raw, to_check, expressions, stored, table if check_keys else None)
+    issues.extend(_unreadable(found, to_check, source))
     if check_keys:
-        issues.extend(_key_issues(con, raw, table, source))
+        issues.extend(_key_issues(con, raw, table, source, *key_counts))
     if issues:
         return issues
 
     selected = [f"{expressions[c.name]} AS {quote(c.name)}" for c in table.columns]
     # Columns beyond the definition are kept as text: a council may break results down by them.
     selected += [f"CAST({quote(c)} AS VARCHAR) AS {quote(c)}" for c in stored if table.column(c) is None]
-    con.execute(f"CREATE OR REPLACE TABLE {quote(table.name)} AS SELECT {', '.join(selected)} FROM {quote(raw)} ORDER BY _kpi_row")
+    # The staged rows are in file order, which DuckDB keeps (preserve_insertion_order): no sort needed.
+    con.execute(f"CREATE OR REPLACE TABLE {quote(table.name)} AS SELECT {', '.join(selected)} FROM {quote(raw)}")
     return []
 
 
-def _unreadable(con: duckdb.DuckDBPyConnection, raw: str, columns: list[Column], expressions: dict[str, str], source: Source) -> list[Issue]:
-    """Values that are present but cannot be read as their column's type: all columns in one scan."""
-    if not columns:
-        return []
-    aggregates = []
+def _key_sql(table: Table) -> tuple[str, str]:
+    """A key's text (its columns joined by `/`) and the condition of a row whose key is empty."""
+    key_text = " || '/' || ".join(f"coalesce(CAST({quote(k)} AS VARCHAR), '')" for k in table.key)
+    empty_condition = " OR ".join(blank(f"CAST({quote(k)} AS VARCHAR)") for k in table.key)
+    return key_text, empty_condition
+
+
+def _checked(
+    con: duckdb.DuckDBPyConnection, raw: str, columns: list[Column], expressions: dict[str, str],
+    stored: Mapping[str, str], keyed: Table | None,
+) -> tuple[tuple, tuple]:
+    """Every check of the staged rows in one scan that only counts; the values and rows of what it
+    finds in a second, only when there is something to show. Returns, per column in `columns`, (the
+    count of unreadable values, the first of them, their rows); for the key of `keyed`, when given,
+    (the count of empty keys, their first rows, whether some key is used by more than one row)."""
+    bad = {}
     for column in columns:
-        text = f"CAST({quote(column.name)} AS VARCHAR)"
-        bad = f"{expressions[column.name]} IS NULL AND NULLIF(trim({text}), '') IS NOT NULL"
-        aggregates.append(f"count(*) FILTER (WHERE {bad})")
-        aggregates.append(f"arg_min({text}, _kpi_row, {EXAMPLES_PER_PROBLEM}) FILTER (WHERE {bad})")
-        aggregates.append(f"arg_min(_kpi_row, _kpi_row, {EXAMPLES_PER_PROBLEM}) FILTER (WHERE {bad})")
-    found = con.execute(f"SELECT {', '.join(aggregates)} FROM {quote(raw)}").fetchone()
+        if stored[column.name].split("(")[0] == "VARCHAR" or _typed(column.name, column.type, stored[column.name]) is None:
+            text = f"CAST({quote(column.name)} AS VARCHAR)"
+            bad[column.name] = f"{expressions[column.name]} IS NULL AND NOT {blank(text)}"
+        else:  # stored as its type: a value is there, and the check (a plausible year) turned it to NULL
+            bad[column.name] = f"{quote(column.name)} IS NOT NULL AND {expressions[column.name]} IS NULL"
+    counts = [f"count(*) FILTER (WHERE {bad[c.name]})" for c in columns]
+    if keyed is not None:
+        key_text, empty_condition = _key_sql(keyed)
+        given = f"FILTER (WHERE NOT ({empty_condition}))"
+        counts.append(f"count(*) FILTER (WHERE {empty_condition})")
+        counts.append(f"count(*) {given} > count(DISTINCT {key_text}) {given}")
+    if not counts:
+        return (), ()
+    found = con.execute(f"SELECT {', '.join(counts)} FROM {quote(raw)}").fetchone()
+    shown = [c for n, c in enumerate(columns) if found[n]]
+    examples = []
+    for column in shown:
+        examples.append(f"arg_min(CAST({quote(column.name)} AS VARCHAR), _kpi_row, {EXAMPLES_PER_PROBLEM}) FILTER (WHERE {bad[column.name]})")
+        examples.append(f"arg_min(_kpi_row, _kpi_row, {EXAMPLES_PER_PROBLEM}) FILTER (WHERE {bad[column.name]})")
+    empty_keys = keyed is not None and found[len(columns)] > 0
+    if empty_keys:
+        examples.append(f"arg_min(_kpi_row, _kpi_row, {EXAMPLES_PER_PROBLEM}) FILTER (WHERE {empty_condition})")
+    values = con.execute(f"SELECT {', '.join(examples)} FROM {quote(raw)}").fetchone() if examples else ()
+    listed = dict(zip([c.name for c in shown], zip(values[0::2], values[1::2])))
+    per_column = tuple(x for c, count in zip(columns, found) for x in (count, *listed.get(c.name, (None, None))))
+    if keyed is None:
+        return per_column, ()
+    return per_column, (found[len(columns)], values[-1] if empty_keys else None, found[len(columns) + 1])
+
+
+def _unreadable(found: tuple, columns: list[Column], source: Source) -> list[Issue]:
+    """Values that are present but cannot be read as their column's type (from _checked's scan)."""
     issues = []
     for n, column in enumerate(columns):
         count, values, rows = found[3 * n: 3 * n + 3]
@@ -554,14 +620,18 @@ def _unreadable(con: duckdb.DuckDBPyConnection, raw: str, columns: list[Column],
     return issues
 
 
-def _key_issues(con: duckdb.DuckDBPyConnection, raw: str, table: Table, source: Source) -> list[Issue]:
+def _key_issues(
+    con: duckdb.DuckDBPyConnection, raw: str, table: Table, source: Source, empty_count: int, empty: list | None,
+    repeated: bool,
+) -> list[Issue]:
+    """Empty keys (from _checked's scan) and, when _checked found a key used twice, which keys and rows."""
     issues = []
-    key_text = " || '/' || ".join(f"coalesce(CAST({quote(k)} AS VARCHAR), '')" for k in table.key)
-    empty_condition = " OR ".join(f"NULLIF(trim(CAST({quote(k)} AS VARCHAR)), '') IS NULL" for k in table.key)
-    empty = con.execute(f"SELECT _kpi_row FROM {quote(raw)} WHERE {empty_condition} ORDER BY _kpi_row LIMIT {EXAMPLES_PER_PROBLEM + 1}").fetchall()
+    key_text, empty_condition = _key_sql(table)
     key_name = ", ".join(f"`{k}`" for k in table.key)
-    for (row,) in empty[:EXAMPLES_PER_PROBLEM]:
+    for row in (empty or [])[:EXAMPLES_PER_PROBLEM]:
         issues.append(Issue("empty-key", f"{source.shown}, {source.row_label(row)}: the key {key_name} is empty", source.shown, row + 1 if source.kind == "csv" else row, hint="every row needs its own key"))
+    if not repeated:
+        return issues
     duplicates = con.execute(
         f"SELECT {key_text} AS k, list(_kpi_row ORDER BY _kpi_row) FROM {quote(raw)} WHERE NOT ({empty_condition}) "
         f"GROUP BY k HAVING count(*) > 1 ORDER BY min(_kpi_row) LIMIT {EXAMPLES_PER_PROBLEM}"
@@ -585,22 +655,30 @@ def load_rows(con: duckdb.DuckDBPyConnection, table: Table, rows: Iterable[Mappi
     if issues or not rows:
         return issues
     names = [c.name for c in table.columns]
-    values = [[None if row.get(n) is None else str(row.get(n)) for n in names] for row in rows]
-    placeholders = ", ".join("?" for _ in names)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _given ({', '.join(quote(n) + ' VARCHAR' for n in names)})")
-    con.executemany(f"INSERT INTO _given VALUES ({placeholders})", values)
-    con.execute("ALTER TABLE _given ADD COLUMN _kpi_row BIGINT")
-    con.execute("UPDATE _given SET _kpi_row = rowid + 1")
-    for column in table.columns:
-        if column.type == "text":
-            continue
-        bad = con.execute(
-            f"SELECT _kpi_row, {quote(column.name)} FROM _given WHERE {parse_expression(column.name, column.type)} IS NULL "
-            f"AND NULLIF(trim({quote(column.name)}), '') IS NOT NULL"
-        ).fetchall()
-        issues.extend(Issue("unreadable-value", f"{origin}: {table.name} row {row}, column `{column.name}`: {value!r} is not {_EXPECTED[column.type]}") for row, value in bad)
+    # the rows as one statement of literals: a prepared insert per row is far slower in DuckDB
+    literal = lambda value: "NULL" if value is None else "'" + str(value).replace("'", "''") + "'"  # noqa: E731
+    values = ", ".join(f"({index}, {', '.join(literal(row.get(n)) for n in names)})" for index, row in enumerate(rows, start=1))
+    aliases = ", ".join(f"_c{n}" for n in range(len(names)))
+    # each value as given (_c0, ...) and parsed (_p0, ...), parsed once for the check and the insert
+    text = ", ".join(f"CAST(_c{n} AS VARCHAR) AS _c{n}" for n in range(len(names)))
+    present = {name for row in rows for name, value in row.items() if value is not None}
+    parsed = ", ".join(f"{_parse(f'_c{n}', c.type) if c.name in present else f'CAST(NULL AS {c.sql_type})'} AS _p{n}"
+                       for n, c in enumerate(table.columns))
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE _given AS SELECT *, {parsed} FROM "
+        f"(SELECT CAST(_kpi_row AS BIGINT) AS _kpi_row, {text} FROM (VALUES {values}) v(_kpi_row, {aliases}))"
+    )
+    checks = [
+        f"SELECT {n} AS c, _kpi_row, _c{n} AS v FROM _given WHERE _p{n} IS NULL AND NULLIF(trim(_c{n}), '') IS NOT NULL"
+        for n, column in enumerate(table.columns) if column.type != "text" and column.name in present
+    ]
+    bad = con.execute(" UNION ALL ".join(checks) + " ORDER BY c, _kpi_row").fetchall() if checks else []
+    issues.extend(
+        Issue("unreadable-value", f"{origin}: {table.name} row {row}, column `{table.columns[n].name}`: {value!r} is not {_EXPECTED[table.columns[n].type]}")
+        for n, row, value in bad
+    )
     if not issues:
-        selected = ", ".join(f"{parse_expression(c.name, c.type)} AS {quote(c.name)}" for c in table.columns)
+        selected = ", ".join(f"_p{n} AS {quote(c.name)}" for n, c in enumerate(table.columns))
         con.execute(f"INSERT INTO {quote(table.name)} SELECT {selected} FROM _given ORDER BY _kpi_row")
     con.execute("DROP TABLE _given")
     return issues
@@ -634,31 +712,49 @@ class TableSurvey:
 
 
 def survey_tables(con: duckdb.DuckDBPyConnection, tables: Mapping[str, Table], surveyed: Iterable[str]) -> dict[str, TableSurvey]:
-    """The dates each surveyed table covers and how well its references join: one scan per table.
+    """The dates each surveyed table covers and how well its references join: the dates of every table
+    in one query, and the references in one query per column referred to (its values are gathered from
+    every table that refers to it and joined with it once).
 
-    A reference is checked when its target table holds rows (one not given, or not readable, is not)."""
+    A reference is checked when its target table holds rows (one not given, or not readable, is not).
+    The tables must have been loaded with their keys checked (load_table's default)."""
     present = {row[0] for row in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
-    targets = {t for name in surveyed for _, t, _ in tables[name].references if t in present}
-    holding = {t for t in targets if con.execute(f"SELECT EXISTS (SELECT 1 FROM {quote(t)})").fetchone()[0]}
+    names = sorted(set(surveyed) & present)
+    targets = sorted({t for name in names for _, t, _ in tables[name].references if t in present})
+    held = con.execute("SELECT " + ", ".join(f"EXISTS (SELECT 1 FROM {quote(t)})" for t in targets)).fetchone() if targets else ()
+    holding = {t for t, holds in zip(targets, held) if holds}
+    dates = []
+    for n, name in enumerate(names):
+        dated = [quote(c.name) for c in tables[name].columns if c.type in ("date", "timestamp")]
+        # CAST: a table's earliest and latest dates, whether its columns are dates or timestamps
+        bounds = (f"CAST(least({', '.join(f'min({c})' for c in dated)}) AS TIMESTAMP), "
+                  f"CAST(greatest({', '.join(f'max({c})' for c in dated)}) AS TIMESTAMP)") if dated else "CAST(min(NULL) AS TIMESTAMP), CAST(max(NULL) AS TIMESTAMP)"
+        dates.append(f"SELECT {n} AS n, {bounds} FROM {quote(name)}")  # aggregates: one row even from an empty table
+    spans = {n: (low, high) for n, low, high in con.execute(" UNION ALL ".join(dates)).fetchall()} if dates else {}
+    referring: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    for name in names:
+        for column, target, target_column in tables[name].references:
+            if target in holding:
+                referring.setdefault((target, target_column), []).append((name, column))
+    shares: dict[tuple[str, str], ReferenceShare] = {}
+    for (target, target_column), sources in referring.items():
+        # a target's key is distinct already (a table loaded with a key used twice is refused)
+        distinct = "" if tables[target].key == (target_column,) else "DISTINCT "
+        values = " UNION ALL ".join(f"SELECT {n} AS r, {quote(column)} AS v FROM {quote(name)}" for n, (name, column) in enumerate(sources))
+        missing = "s.v IS NOT NULL AND k.k IS NULL"
+        rows = con.execute(
+            f"SELECT r, count(s.v), count(*) FILTER (WHERE {missing}), min(s.v, {EXAMPLES_PER_PROBLEM}) FILTER (WHERE {missing}) "
+            f"FROM ({values}) s LEFT JOIN (SELECT {distinct}{quote(target_column)} AS k FROM {quote(target)}) k ON s.v = k.k GROUP BY r"
+        ).fetchall()
+        counted = {r: (count, unmatched, examples) for r, count, unmatched, examples in rows}
+        for n, (name, column) in enumerate(sources):
+            count, unmatched, examples = counted.get(n, (0, 0, None))
+            shares[(name, column)] = ReferenceShare(name, column, f"{target}.{target_column}", count, count - unmatched, tuple(examples or ()))
     found = {}
-    for name in sorted(set(surveyed) & present):
-        table = tables[name]
-        dated = [f"t.{quote(c.name)}" for c in table.columns if c.type in ("date", "timestamp")]
-        aggregates = [f"least({', '.join(f'min({c})' for c in dated)})", f"greatest({', '.join(f'max({c})' for c in dated)})"] if dated else ["min(NULL)", "max(NULL)"]  # aggregates: one row even from an empty table
-        references = [(column, target, target_column) for column, target, target_column in table.references if target in holding]
-        joins = []
-        for n, (column, target, target_column) in enumerate(references):
-            # a join with the target's distinct keys: one scan of the table whatever the number of references
-            value, alias = f"t.{quote(column)}", f"_r{n}"
-            joins.append(f"LEFT JOIN (SELECT DISTINCT {quote(target_column)} AS k FROM {quote(target)}) {alias} ON {value} = {alias}.k")
-            missing = f"{value} IS NOT NULL AND {alias}.k IS NULL"
-            aggregates += [f"count({value})", f"count(*) FILTER (WHERE {missing})", f"min({value}, {EXAMPLES_PER_PROBLEM}) FILTER (WHERE {missing})"]
-        row = con.execute(f"SELECT {', '.join(aggregates)} FROM {quote(name)} t {' '.join(joins)}").fetchone()
-        shares = tuple(
-            ReferenceShare(name, column, f"{target}.{target_column}", row[2 + 3 * n], row[2 + 3 * n] - row[3 + 3 * n], tuple(row[4 + 3 * n] or ()))
-            for n, (column, target, target_column) in enumerate(references)
-        )
-        found[name] = TableSurvey(name, _as_date(row[0]), _as_date(row[1]), shares)
+    for n, name in enumerate(names):
+        references = tuple(shares[(name, column)] for column, target, _ in tables[name].references if (name, column) in shares)
+        low, high = spans[n]
+        found[name] = TableSurvey(name, _as_date(low), _as_date(high), references)
     return found
 
 

@@ -17,17 +17,14 @@ import textwrap
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any, Iterable
 
-from rich import box
-from rich.console import Console, RenderableType
-from rich.cells import cell_len
-from rich.table import Table
-from rich.text import Text
-
 from kpi.definitions import Indicator
 from kpi.issues import Issue
 from kpi.periods import format_period
 
-if TYPE_CHECKING:  # for the annotations only: these modules import DuckDB
+if TYPE_CHECKING:  # for the annotations only: these modules import DuckDB, or rich (imported when a table is made)
+    from rich.console import RenderableType
+    from rich.table import Table
+
     from kpi.plan import IndicatorPlan
     from kpi.quality import Finding
     from kpi.testing import CaseResult
@@ -55,6 +52,9 @@ def new_table(*columns: str, numeric: Iterable[str] = (), wrapping: Iterable[str
     """A table the way every command shows one: a header underlined, two spaces between columns, the
     `numeric` columns right-aligned. Only the `wrapping` columns (default: all) wrap, between words
     where they can, when the table is wider than the screen; the others are never broken."""
+    from rich import box
+    from rich.table import Table
+
     numbers = set(numeric)
     wraps = set(columns if wrapping is None else wrapping)
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, padding=(0, 1, 0, 0), header_style="bold")
@@ -66,12 +66,18 @@ def new_table(*columns: str, numeric: Iterable[str] = (), wrapping: Iterable[str
 
 def add_row(table: Table, *values: Any) -> None:
     """A row of plain text: brackets in a title are never read as rich markup."""
+    from rich.text import Text
+
     table.add_row(*(Text("" if v is None else str(v)) for v in values))
 
 
 def to_text(screen: Screen, *parts: RenderableType) -> str:
     """Tables and lines as text for `screen`, each line without trailing spaces. A table that cannot
     fit the screen even wrapped is shown whole, wider than the screen, rather than cut."""
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
     def console(width: int) -> Console:
         return Console(
             file=io.StringIO(), width=width, force_terminal=screen.styled, no_color=not screen.styled,
@@ -88,6 +94,8 @@ def to_text(screen: Screen, *parts: RenderableType) -> str:
 def _narrowest(table: Table) -> int:
     """The least width showing every cell of a table made by new_table: a column that does not wrap
     at its widest cell, one that wraps at its longest word (or its min_width)."""
+    from rich.cells import cell_len
+
     widths = []
     for column in table.columns:
         texts = [str(column.header)] + [str(cell) for cell in column.cells]

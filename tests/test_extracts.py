@@ -95,6 +95,23 @@ def test_parquet_excel_and_duckdb_files_load_like_csv(kpi, extracts, tmp_path):
     assert numbers(compute(kpi, database)) == expected
 
 
+def test_a_parquet_file_damaged_inside_its_data_is_refused_naming_it(kpi, extracts):
+    """A Parquet file is read where it is, so damage that its footer does not show is found by the checks:
+    still one line naming the file, exit 2, never a traceback."""
+    frame = pl.read_csv(extracts / "ssd_contacts.csv", infer_schema=False)
+    frame = pl.concat([frame.with_columns(pl.col("cont_contact_id") + f"-{n}") for n in range(2000)])
+    (extracts / "ssd_contacts.csv").unlink()
+    path = extracts / "ssd_contacts.parquet"
+    frame.write_parquet(path, compression="zstd")
+    data = bytearray(path.read_bytes())
+    data[len(data) // 5: len(data) // 2] = b"\xff" * (len(data) // 2 - len(data) // 5)  # the pages, not the footer
+    path.write_bytes(bytes(data))
+    result = compute(kpi, extracts)
+    assert result.exit_code == 2, result.stdout
+    assert "Traceback" not in result.stderr
+    assert "cannot read" in result.stderr and "ssd_contacts.parquet" in result.stderr, result.stderr
+
+
 def test_a_table_given_twice_is_an_error(kpi, extracts):
     pl.read_csv(extracts / "ssd_contacts.csv", infer_schema=False).write_parquet(extracts / "ssd_contacts.parquet")
     result = compute(kpi, extracts)

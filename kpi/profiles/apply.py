@@ -10,7 +10,7 @@ from typing import Iterable, Mapping
 
 import duckdb
 
-from kpi.extracts import Table, parse_expression, quote
+from kpi.extracts import Table, drop_staged, parse_expression, quote
 from kpi.issues import Issue
 from kpi.profiles.profile import Flag, Profile, normalise
 from kpi.profiles.report import LoadReport, Note, Unmapped
@@ -137,7 +137,7 @@ def _adapt(con: duckdb.DuckDBPyConnection, raw: str, table: Table, profile: Prof
                     f"set the values to keep under [profile.keep_rows.{table.name}] in kpi.toml"))
     adapted = f"{raw}_profiled"
     con.execute(f"CREATE OR REPLACE TEMP TABLE {quote(adapted)} AS SELECT {', '.join(second)} FROM {stage}{where}")
-    con.execute(f"DROP TABLE {quote(raw)}")
+    drop_staged(con, raw)  # a table, or a view of a Parquet file
     con.execute(f"ALTER TABLE {quote(adapted)} RENAME TO {quote(raw)}")
 
 
