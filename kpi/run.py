@@ -70,7 +70,7 @@ def run_plan(
             broken_down = {p.indicator.id: ({}, {}) for p in counted}
             for dimension in by:
                 reason = (unavailable or {}).get(dimension.name)
-                found = _breakdowns_together(con, counted, counts, dimension, reason, time_limit)
+                found = _breakdowns_together(con, counted, dimension, reason, time_limit)
                 for indicator_id, (found_groups, error) in found.items():
                     if error is None:
                         broken_down[indicator_id][0][dimension.name] = found_groups
@@ -125,7 +125,7 @@ def run_indicator(
     breakdowns, errors = {}, {}
     for dimension in by:
         reason = (unavailable or {}).get(dimension.name)
-        found_groups, error = _breakdown_alone(con, plan, counts, dimension, reason, time_limit)
+        found_groups, error = _breakdown_alone(con, plan, dimension, reason, time_limit)
         if error is None:
             breakdowns[dimension.name] = found_groups
         else:
@@ -186,11 +186,15 @@ def _child_column(columns: Mapping[str, str], part: str, dimension: Dimension, n
 
 
 def _breakdowns_together(
-    con: duckdb.DuckDBPyConnection, plans: list[IndicatorPlan], counts: Mapping[str, Counts], dimension: Dimension,
-    unavailable: str | None, time_limit: float | None,
+    con: duckdb.DuckDBPyConnection, plans: list[IndicatorPlan], dimension: Dimension, unavailable: str | None,
+    time_limit: float | None,
 ) -> dict[str, tuple[dict[str, Counts], str | None]]:
     """Every indicator's groups of one dimension, from one query where it can: (groups, None), or
     (empty, why not) per id. Falls back to each indicator alone when the query as a whole fails."""
+    def each_alone() -> dict[str, tuple[dict[str, Counts], str | None]]:
+        # run alone, the indicator at fault names its own error or month
+        return {p.indicator.id: _breakdown_alone(con, p, dimension, unavailable, time_limit) for p in plans}
+
     found: dict[str, tuple[dict[str, Counts], str | None]] = {}
     queries: dict[tuple[int, str], str] = {}
     for number, indicator_plan in enumerate(plans):
@@ -200,7 +204,7 @@ def _breakdowns_together(
             found[indicator_plan.indicator.id] = ({}, str(reason))
             continue
         except (duckdb.Error, QueryError):
-            return {p.indicator.id: _breakdown_alone(con, p, counts[p.indicator.id], dimension, unavailable, time_limit) for p in plans}
+            return each_alone()
         queries.update({(number, part): text for part, text in parts.items()})
     if queries:
         union = "\nUNION ALL\n".join(f"SELECT {n} AS n, '{part}' AS part, month, grp, measure FROM ({text})"
@@ -208,9 +212,9 @@ def _breakdowns_together(
         try:
             rows = _fetch(con, union, time_limit)
         except (duckdb.Error, QueryTimeout):
-            return {p.indicator.id: _breakdown_alone(con, p, counts[p.indicator.id], dimension, unavailable, time_limit) for p in plans}
+            return each_alone()
         if any(value is not None and not math.isfinite(value) for *_, value in rows):
-            return {p.indicator.id: _breakdown_alone(con, p, counts[p.indicator.id], dimension, unavailable, time_limit) for p in plans}
+            return each_alone()
         measured: dict[tuple[int, str], dict[tuple[date, str | None], float]] = {}
         for number, part, month, grp, value in rows:
             if month is not None:
@@ -218,8 +222,7 @@ def _breakdowns_together(
         for number, indicator_plan in enumerate(plans):
             if indicator_plan.indicator.id not in found:
                 denominators = measured.get((number, "denominator"), {}) if (number, "denominator") in queries else None
-                found[indicator_plan.indicator.id] = (_groups(measured.get((number, "numerator"), {}), denominators,
-                                                              counts[indicator_plan.indicator.id].denominator), None)
+                found[indicator_plan.indicator.id] = (_groups(measured.get((number, "numerator"), {}), denominators), None)
     return found
 
 
@@ -239,7 +242,7 @@ def breakdown_parts(con: duckdb.DuckDBPyConnection, plan: IndicatorPlan, dimensi
 
 
 def _breakdown_alone(
-    con: duckdb.DuckDBPyConnection, plan: IndicatorPlan, counts: Counts, dimension: Dimension, unavailable: str | None,
+    con: duckdb.DuckDBPyConnection, plan: IndicatorPlan, dimension: Dimension, unavailable: str | None,
     time_limit: float | None,
 ) -> tuple[dict[str, Counts], str | None]:
     """One indicator's groups of one dimension: (groups, None), or (empty, why not)."""
@@ -255,21 +258,19 @@ def _breakdown_alone(
         return {}, str(error)
     except duckdb.Error as error:
         return {}, describe_error(error)
-    return _groups(numerators, denominators, counts.denominator), None
+    return _groups(numerators, denominators), None
 
 
 def _groups(
     numerators: Mapping[tuple[date, str | None], float], denominators: Mapping[tuple[date, str | None], float] | None,
-    denominator: Mapping[date, float] | None,
 ) -> dict[str, Counts]:
     """Counts per group, in natural order (`Team 2` before `Team 10`), `(none)` last: the rows with no
-    value of the dimension. Without a broken-down denominator, each group has the whole one (a population)."""
+    value of the dimension. `denominators` is none for an indicator without one (one that cannot be
+    broken down refuses the dimension: breakdown_parts)."""
     names = sorted({g for _, g in numerators} | {g for _, g in denominators or {}}, key=_group_order)
     groups = {}
     for name in names:
-        group_denominator = denominator
-        if denominators is not None:
-            group_denominator = {m: v for (m, g), v in denominators.items() if g == name}
+        group_denominator = None if denominators is None else {m: v for (m, g), v in denominators.items() if g == name}
         groups[NO_GROUP if name is None else name] = Counts({m: v for (m, g), v in numerators.items() if g == name}, group_denominator)
     return groups
 
